@@ -1,0 +1,284 @@
+package dev.stator;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Turns handler objects and lambdas into tables of direct calls, indexed by phase and state.
+ *
+ * <p>A handler object is scanned once per (schema, class): each method taking one
+ * {@link Event} is matched against the names the schema allows and adapted to an
+ * {@link Invoker} over a {@link MethodHandle}. No reflection happens per call.
+ */
+final class Binder {
+  static final int ENTER = 0;
+  static final int EXIT = 1;
+  static final int STATE = 2;
+  static final int END = 3;
+  static final int SELF = 4;
+  static final int PAIR = 5;
+  static final int ANY_ENTER = 6;
+  static final int ANY_STATE = 7;
+  private static final String[] SUFFIX = {"Enter", "Exit", "State", "End"};
+
+  private Binder() {}
+
+  /** A compiled handler: returns whether it accepts (final handlers always return true). */
+  @FunctionalInterface
+  interface Invoker {
+    boolean call(@Nullable Object target, Event<?> event) throws Throwable;
+  }
+
+  /**
+   * The handlers of one bound object (or one group of lambdas): per phase, an invoker and a name
+   * for each state, and a mask of the states that have one.
+   */
+  static class Source {
+    final @Nullable Object target;
+    final Plan plan;
+
+    Source(@Nullable Object target, Plan plan) {
+      this.target = target;
+      this.plan = plan;
+    }
+  }
+
+  /** The handlers of one class (or one group of lambdas) for one schema. */
+  static final class Plan {
+    final int n;
+    final @Nullable Invoker[][] byPhase = new Invoker[5][]; // ENTER..SELF, by state
+    final @Nullable String[][] names = new String[5][];
+    final long[] masks = new long[5];
+    @Nullable Invoker[][] pairs; // [to][from]
+    @Nullable String[][] pairNames;
+    long pairTo;
+    @Nullable Invoker anyEnter;
+    @Nullable Invoker anyState;
+
+    Plan(int n) {
+      this.n = n;
+      for (int p = 0; p < 5; p++) {
+        byPhase[p] = new Invoker[n];
+        names[p] = new String[n];
+      }
+    }
+
+    /** Sets a slot; returns false if it is taken. */
+    boolean put(int phase, int state, int from, Invoker inv, String name) {
+      switch (phase) {
+        case ANY_ENTER -> {
+          if (anyEnter != null) return false;
+          anyEnter = inv;
+        }
+        case ANY_STATE -> {
+          if (anyState != null) return false;
+          anyState = inv;
+        }
+        case PAIR -> {
+          if (pairs == null) {
+            pairs = new Invoker[n][];
+            pairNames = new String[n][];
+          }
+          if (pairs[state] == null) {
+            pairs[state] = new Invoker[n];
+            pairNames[state] = new String[n];
+          }
+          if (pairs[state][from] != null) return false;
+          pairs[state][from] = inv;
+          pairNames[state][from] = name;
+          pairTo |= 1L << state;
+        }
+        case ENTER, EXIT, STATE, END, SELF -> {
+          if (byPhase[phase][state] != null) return false;
+          byPhase[phase][state] = inv;
+          names[phase][state] = name;
+          masks[phase] |= 1L << state;
+        }
+        default -> throw new IllegalArgumentException("phase " + phase);
+      }
+      return true;
+    }
+  }
+
+  /** Lambdas registered on a builder, grouped until a slot repeats. */
+  static final class Lambdas extends Source {
+    private final Schema<?> schema;
+
+    Lambdas(Schema<?> schema) {
+      super(null, new Plan(schema.size));
+      this.schema = schema;
+    }
+
+    boolean gate(int phase, int state, int from, Predicate<?> p) {
+      @SuppressWarnings("unchecked")
+      Predicate<Object> pred = (Predicate<Object>) p;
+      java.util.Objects.requireNonNull(p, "handler");
+      return plan.put(phase, state, from, (t, e) -> pred.test(e), name(schema, phase, state, from));
+    }
+
+    boolean action(int phase, int state, Consumer<?> c) {
+      @SuppressWarnings("unchecked")
+      Consumer<Object> cons = (Consumer<Object>) c;
+      java.util.Objects.requireNonNull(c, "handler");
+      return plan.put(phase, state, -1, (t, e) -> {
+        cons.accept(e);
+        return true;
+      }, name(schema, phase, state, -1));
+    }
+  }
+
+  // ------------------------------------------------------------ names
+
+  /** The handler-name prefix of a state: {@code Connected -> connected, NOT_READY -> notReady}. */
+  static String prefix(String state) {
+    if (state.equals(state.toUpperCase(java.util.Locale.ROOT)) && !state.equals(
+        state.toLowerCase(java.util.Locale.ROOT))) {
+      StringBuilder sb = new StringBuilder();
+      for (String part : state.toLowerCase(java.util.Locale.ROOT).split("_")) {
+        if (part.isEmpty()) continue;
+        sb.append(sb.isEmpty() ? part : Character.toUpperCase(part.charAt(0)) + part.substring(1));
+      }
+      return sb.toString();
+    }
+    return Character.toLowerCase(state.charAt(0)) + state.substring(1);
+  }
+
+  static String name(Schema<?> schema, int phase, int state, int from) {
+    return switch (phase) {
+      case ANY_ENTER -> "anyEnter";
+      case ANY_STATE -> "anyState";
+      case PAIR -> prefix(schema.names[from]) + cap(prefix(schema.names[state]));
+      case SELF -> prefix(schema.names[state]) + cap(prefix(schema.names[state]));
+      default -> prefix(schema.names[state]) + SUFFIX[phase];
+    };
+  }
+
+  private static String cap(String s) {
+    return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+  }
+
+  /** Every handler name a schema allows, with its meaning {phase, state, from}; clashes marked. */
+  private static Map<String, int[]> names(Schema<?> schema) {
+    Map<String, int[]> out = new HashMap<>();
+    Set<String> clash = new HashSet<>();
+    int n = schema.size;
+    put(out, clash, "anyEnter", new int[] {ANY_ENTER, -1, -1});
+    put(out, clash, "anyState", new int[] {ANY_STATE, -1, -1});
+    for (int i = 0; i < n; i++) {
+      for (int p = ENTER; p <= END; p++) put(out, clash, name(schema, p, i, -1), new int[] {p, i, -1});
+      put(out, clash, name(schema, SELF, i, -1), new int[] {SELF, i, -1});
+      for (int f = 0; f < n; f++) {
+        if (f != i) put(out, clash, name(schema, PAIR, i, f), new int[] {PAIR, i, f});
+      }
+    }
+    for (String c : clash) out.put(c, new int[] {-1, -1, -1});
+    return out;
+  }
+
+  private static void put(Map<String, int[]> out, Set<String> clash, String name, int[] meaning) {
+    if (out.putIfAbsent(name, meaning) != null) clash.add(name);
+  }
+
+  // ------------------------------------------------------------ binding objects
+
+  private static final ConcurrentHashMap<Schema<?>, Map<String, int[]>> NAMES =
+      new ConcurrentHashMap<>();
+  private static final ClassValue<ConcurrentHashMap<Schema<?>, Plan>> PLANS = new ClassValue<>() {
+    @Override
+    protected ConcurrentHashMap<Schema<?>, Plan> computeValue(Class<?> type) {
+      return new ConcurrentHashMap<>();
+    }
+  };
+
+  static Source bind(Schema<?> schema, Object target, MethodHandles.Lookup lookup) {
+    Class<?> type = target.getClass();
+    Plan plan = PLANS.get(type).get(schema);
+    if (plan == null) {
+      plan = plan(schema, type, lookup);
+      PLANS.get(type).putIfAbsent(schema, plan);
+    }
+    return new Source(target, plan);
+  }
+
+  private static Plan plan(Schema<?> schema, Class<?> type, MethodHandles.Lookup lookup) {
+    Map<String, int[]> names = NAMES.computeIfAbsent(schema, Binder::names);
+    Plan plan = new Plan(schema.size);
+    Set<String> seen = new HashSet<>();
+    for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+      for (Method m : c.getDeclaredMethods()) {
+        if (Modifier.isStatic(m.getModifiers()) || m.isSynthetic() || m.isBridge()) continue;
+        if (m.getParameterCount() != 1 || m.getParameterTypes()[0] != Event.class) continue;
+        if (!seen.add(m.getName())) continue; // overridden in a subclass
+        String where = c.getName() + "." + m.getName() + "(Event)";
+        int[] meaning = names.get(m.getName());
+        if (meaning == null) {
+          throw new IllegalArgumentException("handler method " + where
+              + " names no state of schema " + schema.name + "; states: " + schema.names()
+              + "; handler names look like connectedEnter, connectedExit, connectedState, "
+              + "connectedEnd, readyWorking, anyEnter, anyState");
+        }
+        if (meaning[0] < 0) {
+          throw new IllegalArgumentException("handler method " + where
+              + " is ambiguous in schema " + schema.name
+              + ": its name fits more than one handler; rename a state or register a lambda");
+        }
+        int phase = meaning[0];
+        boolean negotiation = phase == ENTER || phase == EXIT || phase == SELF || phase == PAIR
+            || phase == ANY_ENTER;
+        Class<?> ret = m.getReturnType();
+        if (!(ret == void.class || (negotiation && ret == boolean.class))) {
+          throw new IllegalArgumentException("handler method " + where + " returns "
+              + ret.getName() + "; " + (negotiation ? "a negotiation handler returns boolean or "
+              + "void" : "a final handler returns void"));
+        }
+        plan.put(phase, meaning[1], meaning[2], invoker(type, m, lookup, where),
+            m.getName());
+      }
+    }
+    return plan;
+  }
+
+  private static Invoker invoker(Class<?> type, Method m, MethodHandles.Lookup lookup,
+      String where) {
+    MethodHandle mh;
+    try {
+      mh = MethodHandles.privateLookupIn(m.getDeclaringClass(), lookup).unreflect(m);
+    } catch (IllegalAccessException e) {
+      throw new IllegalArgumentException("cannot access handler method " + where + ": open its "
+          + "package to dev.stator.core, or bind with Builder.handlers(target, lookup)", e);
+    }
+    MethodType exact = MethodType.methodType(boolean.class, Object.class, Event.class);
+    if (m.getReturnType() == void.class) {
+      MethodHandle yes = MethodHandles.dropArguments(
+          MethodHandles.constant(boolean.class, true), 0, Object.class, Event.class);
+      mh = MethodHandles.foldArguments(yes, mh.asType(
+          MethodType.methodType(void.class, Object.class, Event.class)));
+    }
+    MethodHandle call = mh.asType(exact);
+    return new MethodInvoker(call);
+  }
+
+  /** Calls one handler method through an exact method handle. */
+  private record MethodInvoker(MethodHandle handle) implements Invoker {
+    @Override
+    public boolean call(@Nullable Object target, Event<?> event) throws Throwable {
+      return (boolean) handle.invokeExact(target, event);
+    }
+  }
+
+  static List<Source> none() {
+    return List.of();
+  }
+}

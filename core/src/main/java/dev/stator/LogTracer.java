@@ -1,0 +1,64 @@
+package dev.stator;
+
+import java.util.List;
+
+/**
+ * Logs one line per transition: {@code [Conn#1] #2 add[Connecting] +Session +Connecting
+ * -Disconnected (Session=1 Connecting=1 Disconnected=2)}; a canceled transition ends with
+ * {@code CANCELED} and, when a handler refused it, the handler's name.
+ */
+final class LogTracer extends Tracer {
+  private static final System.Logger LOG = System.getLogger("dev.stator.Machine");
+  private final System.Logger.Level level;
+  private String refusedBy = ""; // written and read on the draining thread of one transition
+
+  LogTracer(System.Logger.Level level) {
+    this.level = level;
+  }
+
+  @Override
+  public void transitionStart(Event<?> event) {
+    refusedBy = "";
+  }
+
+  @Override
+  public void handlerEnd(Event<?> event, String handler, boolean accepted,
+      Throwable failure) {
+    if (!accepted && refusedBy.isEmpty()) {
+      refusedBy = failure == null ? handler : handler + " threw " + failure;
+    }
+  }
+
+  @Override
+  public void transitionEnd(Event<?> e, boolean executed) {
+    if (!LOG.isLoggable(level)) return;
+    StringBuilder sb = new StringBuilder(96).append('[').append(e.machineId()).append("] #")
+        .append(e.transitionId()).append(' ').append(e.kind().label()).append(e.calledNames());
+    if (e.source() != null) sb.append(" from ").append(e.source());
+    if (!executed) {
+      sb.append(" CANCELED");
+      if (!refusedBy.isEmpty()) sb.append(" by ").append(refusedBy);
+      LOG.log(level, sb.toString());
+      return;
+    }
+    List<String> entering = e.enteringNames();
+    List<String> exiting = e.exitingNames();
+    for (String s : entering) sb.append(" +").append(s);
+    for (String s : exiting) sb.append(" -").append(s);
+    if (entering.isEmpty() && exiting.isEmpty()) sb.append(" (no change)");
+    Snapshot snap = e.machine().snapshot();
+    sb.append(" (");
+    boolean first = true;
+    for (String s : entering) {
+      sb.append(first ? "" : " ").append(s).append('=').append(snap.tick(s));
+      first = false;
+    }
+    for (String s : exiting) {
+      sb.append(first ? "" : " ").append(s).append('=').append(snap.tick(s));
+      first = false;
+    }
+    sb.append(')');
+    if (!e.args().isEmpty()) sb.append(' ').append(e.args());
+    LOG.log(level, sb.toString());
+  }
+}

@@ -1,0 +1,370 @@
+package dev.stator;
+
+import java.lang.invoke.MethodHandles;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One instance of a {@link Schema}: a set of active states with a clock per state, changed only
+ * by atomic transitions whose handlers run one at a time.
+ *
+ * {@snippet :
+ * enum Door { Open, Closed, Locked }
+ * Schema<Door> schema = Schema.of(Door.class)
+ *     .state(Door.Open, s -> s.remove(Door.Closed, Door.Locked))
+ *     .state(Door.Closed, s -> s.remove(Door.Open))
+ *     .state(Door.Locked, s -> s.require(Door.Closed))
+ *     .build();
+ * try (Machine<Door> door = Machine.of(schema).build()) {
+ *   door.add(Door.Closed);
+ *   door.add(Door.Locked);   // EXECUTED: Closed is active
+ *   door.add(Door.Open);     // EXECUTED: removes Closed, and Locked with it
+ * }
+ * }
+ *
+ * <h2>Mutations</h2>
+ * {@code add}, {@code remove}, {@code set}, {@code toggle} and {@code addError} resolve the
+ * called states against the relations (see {@code docs/spec.md}) and run the transition. The
+ * thread that finds the machine idle runs the mutation and then every mutation queued meanwhile;
+ * a mutation made while the machine is busy (including from a handler) is queued and returns a
+ * {@link Result} whose status is {@code QUEUED}. Queued mutations run in FIFO order, after any
+ * error and {@code auto} mutation the previous transition produced.
+ *
+ * <h2>Reads</h2>
+ * {@link #is}, {@link #not}, {@link #any}, {@link #active()}, {@link #tick} and
+ * {@link #snapshot()} never block and never see half a transition: a reader on another thread
+ * sees the active set and clocks either before or after a transition.
+ *
+ * <h2>Thread safety</h2>
+ * Every method may be called from any thread. Memory effects: actions of a thread before a
+ * mutation happen-before the handlers of that mutation; a transition's commit and its handlers
+ * happen-before a read that observes its result and before the completion of its
+ * {@link Result}. With {@link Builder#confined()} every handler runs on one owner thread.
+ *
+ * <h2>Closing</h2>
+ * {@link #close()} refuses further mutations with {@link MachineClosedException}, and completes
+ * queued ones exceptionally with it. A transition already running finishes.
+ *
+ * @param <S> the type that names a state
+ */
+public sealed interface Machine<S> extends AutoCloseable permits MachineImpl {
+
+  /** Starts building a machine of {@code schema}. */
+  static <S> Builder<S> of(Schema<S> schema) {
+    return new Builder<>(schema);
+  }
+
+  /** The machine's id, unique within this process. */
+  String id();
+
+  /** The machine's schema. */
+  Schema<S> schema();
+
+  // ------------------------------------------------------------ mutations
+
+  /** Activates {@code state}; see the class comment for the result. */
+  Result add(S state);
+
+  /** Activates {@code state} with arguments. */
+  Result add(S state, Args args);
+
+  /** Activates several states in one transition; their order is kept (see the spec). */
+  Result add(Collection<? extends S> states, Args args);
+
+  /** Deactivates {@code state}. */
+  Result remove(S state);
+
+  /** Deactivates {@code state} with arguments. */
+  Result remove(S state, Args args);
+
+  /** Deactivates several states in one transition. */
+  Result remove(Collection<? extends S> states, Args args);
+
+  /** Makes {@code states} exactly the active set (subject to relations) in one transition. */
+  Result set(Collection<? extends S> states, Args args);
+
+  /** Makes {@code state} the only active state (subject to relations). */
+  Result set(S state);
+
+  /**
+   * Removes {@code state} if it is active when the mutation runs, and adds it otherwise. The
+   * decision is taken when the mutation runs, not when it is queued.
+   */
+  Result toggle(S state);
+
+  /**
+   * Activates the built-in {@code Exception} state (again: it is {@code multi}) carrying
+   * {@code error}, readable by handlers as {@link Event#error()}. Runs before other queued
+   * mutations when called from a handler.
+   */
+  Result addError(Throwable error);
+
+  /** Activates {@code errorState} and {@code Exception} carrying {@code error}. */
+  Result addError(S errorState, Throwable error);
+
+  /** Deactivates the built-in {@code Exception} state. */
+  Result removeError();
+
+  // ------------------------------------------------------------ reads
+
+  /** Whether {@code state} is active. Lock-free. */
+  boolean is(S state);
+
+  /** Whether all of {@code states} are active, read atomically. */
+  boolean is(Collection<? extends S> states);
+
+  /** Whether {@code state} is inactive. */
+  boolean not(S state);
+
+  /** Whether any of {@code states} is active, read atomically. */
+  boolean any(Collection<? extends S> states);
+
+  /** Whether the built-in {@code Exception} state is active. */
+  boolean hasError();
+
+  /** The error of the latest error mutation, or {@code null}. */
+  @Nullable Throwable lastError();
+
+  /** The active states that can be named with {@code S}, in schema order. */
+  Set<S> active();
+
+  /** The names of the active states in schema order, {@code Exception} included. */
+  List<String> activeNames();
+
+  /** The clock of {@code state}: odd while active; +1 per activation and deactivation. */
+  long tick(S state);
+
+  /** A consistent copy of the active set, all clocks and the queue tick. */
+  Snapshot snapshot();
+
+  /** The number of mutations waiting in the queue. */
+  int queueSize();
+
+  /** Whether {@link #close()} has been called. */
+  boolean isClosed();
+
+  /**
+   * Closes the machine: later mutations throw {@link MachineClosedException}; queued ones
+   * complete exceptionally with it. Idempotent. May be called from a handler; the running
+   * transition finishes.
+   */
+  @Override
+  void close();
+
+  // ------------------------------------------------------------ builder
+
+  /**
+   * Configures and builds a machine. Options are validated when set, with messages that show
+   * the bad value. Not thread-safe; used by one thread.
+   *
+   * @param <S> the type that names a state
+   */
+  final class Builder<S> {
+    final Schema<S> schema;
+    @Nullable String id;
+    final List<Binder.Source> handlers = new ArrayList<>();
+    final List<Tracer> tracers = new ArrayList<>();
+    boolean confined;
+    @Nullable ThreadFactory threadFactory;
+    @Nullable Duration handlerTimeout = Duration.ofSeconds(1);
+    int queueLimit = 100_000;
+    @Nullable Snapshot restore;
+    private Binder.@Nullable Lambdas lambdas;
+
+    Builder(Schema<S> schema) {
+      this.schema = Objects.requireNonNull(schema, "schema");
+    }
+
+    /**
+     * Sets the machine's id (default: the schema name, {@code #} and a process-wide counter).
+     * Ids chosen here must be unique among live machines; this is not checked.
+     */
+    public Builder<S> id(String id) {
+      Objects.requireNonNull(id, "id");
+      if (id.isBlank()) throw new IllegalArgumentException("machine id must not be blank");
+      this.id = id;
+      return this;
+    }
+
+    /**
+     * Binds the handler methods of {@code target}: each method that takes one {@link Event}
+     * parameter must be named after states of the schema ({@code connectedEnter},
+     * {@code connectedExit}, {@code connectedState}, {@code connectedEnd}, pair
+     * {@code readyWorking}, self {@code workingWorking}, {@code anyEnter}, {@code anyState}).
+     * Several targets run in the order they were bound.
+     *
+     * @throws IllegalArgumentException naming the method, if a method that takes an
+     *     {@code Event} names no state, is ambiguous, or has a wrong return type
+     */
+    public Builder<S> handlers(Object target) {
+      return handlers(target, MethodHandles.lookup());
+    }
+
+    /**
+     * As {@link #handlers(Object)}, with a lookup from the target's module for targets in named
+     * modules that do not open their package to {@code dev.stator.core}.
+     */
+    public Builder<S> handlers(Object target, MethodHandles.Lookup lookup) {
+      Objects.requireNonNull(target, "target");
+      Objects.requireNonNull(lookup, "lookup");
+      lambdas = null;
+      handlers.add(Binder.bind(schema, target, lookup));
+      return this;
+    }
+
+    /** Registers a negotiation handler run when {@code state} is about to activate. */
+    public Builder<S> onEnter(S state, Predicate<? super Event<S>> handler) {
+      gate(Binder.ENTER, schema.indexOf(state), -1, handler);
+      return this;
+    }
+
+    /** Registers a negotiation handler run when {@code state} is about to deactivate. */
+    public Builder<S> onExit(S state, Predicate<? super Event<S>> handler) {
+      gate(Binder.EXIT, schema.indexOf(state), -1, handler);
+      return this;
+    }
+
+    /** Registers a final handler run after {@code state} activated. */
+    public Builder<S> onState(S state, Consumer<? super Event<S>> handler) {
+      action(Binder.STATE, schema.indexOf(state), handler);
+      return this;
+    }
+
+    /** Registers a final handler run after {@code state} deactivated. */
+    public Builder<S> onEnd(S state, Consumer<? super Event<S>> handler) {
+      action(Binder.END, schema.indexOf(state), handler);
+      return this;
+    }
+
+    /**
+     * Registers a negotiation handler run when {@code to} activates while {@code from} is
+     * active ({@code from != to}), or, with {@code from == to}, when {@code to} is called while
+     * already active.
+     */
+    public Builder<S> onPair(S from, S to, Predicate<? super Event<S>> handler) {
+      int f = schema.indexOf(from);
+      int t = schema.indexOf(to);
+      gate(f == t ? Binder.SELF : Binder.PAIR, t, f, handler);
+      return this;
+    }
+
+    /** Registers a negotiation handler run first in every transition that changes states. */
+    public Builder<S> onAnyEnter(Predicate<? super Event<S>> handler) {
+      gate(Binder.ANY_ENTER, -1, -1, handler);
+      return this;
+    }
+
+    /** Registers a final handler run last in every transition that changes states. */
+    public Builder<S> onAnyState(Consumer<? super Event<S>> handler) {
+      action(Binder.ANY_STATE, -1, handler);
+      return this;
+    }
+
+    /** Adds a tracer; several run in the order added. */
+    public Builder<S> tracer(Tracer tracer) {
+      tracers.add(Objects.requireNonNull(tracer, "tracer"));
+      return this;
+    }
+
+    /** Logs one line per transition at {@code INFO} (see {@link Tracer#log}). */
+    public Builder<S> log() {
+      return tracer(Tracer.log(System.Logger.Level.INFO));
+    }
+
+    /**
+     * Runs every handler on one dedicated owner thread, made by the thread factory (default: a
+     * daemon platform thread). Mutations from other threads are then always queued. The thread
+     * ends when the machine closes.
+     */
+    public Builder<S> confined() {
+      this.confined = true;
+      return this;
+    }
+
+    /** The factory for threads the machine starts (owner thread, queue hand-offs). */
+    public Builder<S> threadFactory(ThreadFactory factory) {
+      this.threadFactory = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /**
+     * How long one handler may run before the machine abandons the transition, records a
+     * {@link HandlerTimeoutException} and goes on (default 1 s).
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder<S> handlerTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("handler timeout must be positive: " + timeout);
+      }
+      this.handlerTimeout = timeout;
+      return this;
+    }
+
+    /** Lets handlers run for any time (a stuck handler then wedges the machine). */
+    public Builder<S> noHandlerTimeout() {
+      this.handlerTimeout = null;
+      return this;
+    }
+
+    /**
+     * The most mutations that may wait in the queue (default 100,000); beyond it a mutation
+     * throws {@link QueueFullException}.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder<S> queueLimit(int limit) {
+      if (limit <= 0) throw new IllegalArgumentException("queue limit must be positive: " + limit);
+      this.queueLimit = limit;
+      return this;
+    }
+
+    /**
+     * Starts the machine in the state of {@code snapshot} without running handlers; tracers are
+     * told through {@link Tracer#machineRestored}.
+     *
+     * @throws IllegalArgumentException if the snapshot is of another schema
+     */
+    public Builder<S> restore(Snapshot snapshot) {
+      Objects.requireNonNull(snapshot, "snapshot");
+      if (!snapshot.schemaHash().equals(schema.hash())) {
+        throw new IllegalArgumentException("snapshot of schema " + snapshot.schemaHash()
+            + " cannot restore a machine of schema " + schema.name() + " (" + schema.hash() + ")");
+      }
+      this.restore = snapshot;
+      return this;
+    }
+
+    /** Builds the machine. */
+    public Machine<S> build() {
+      return new MachineImpl<>(this);
+    }
+
+    private void gate(int phase, int state, int from, Predicate<?> handler) {
+      Objects.requireNonNull(handler, "handler");
+      if (lambdas == null || !lambdas.gate(phase, state, from, handler)) {
+        lambdas = new Binder.Lambdas(schema); // a slot repeats: a new group, run after
+        handlers.add(lambdas);
+        lambdas.gate(phase, state, from, handler);
+      }
+    }
+
+    private void action(int phase, int state, Consumer<?> handler) {
+      Objects.requireNonNull(handler, "handler");
+      if (lambdas == null || !lambdas.action(phase, state, handler)) {
+        lambdas = new Binder.Lambdas(schema);
+        handlers.add(lambdas);
+        lambdas.action(phase, state, handler);
+      }
+    }
+  }
+}

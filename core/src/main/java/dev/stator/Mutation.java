@@ -1,0 +1,141 @@
+package dev.stator;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A queued mutation, and the ticket ({@link Result}) its caller holds.
+ *
+ * <p>Lifecycle: {@code QUEUED -> EXECUTED | CANCELED | FAILED}, written once by whichever
+ * thread processes or fails it (a CAS on {@code state}). The future is created lazily by a
+ * waiter; both sides complete it, so a waiter that creates it after completion still sees the
+ * outcome.
+ */
+final class Mutation implements Result {
+  static final int TOGGLE = 1;
+  static final int ERROR = 2;
+  static final int FROM_AUTO = 4;
+
+  private static final int QUEUED = 0;
+  private static final int EXECUTED = 1;
+  private static final int CANCELED = 2;
+  private static final int FAILED = 3;
+  private static final VarHandle STATE;
+  private static final VarHandle FUTURE;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      STATE = l.findVarHandle(Mutation.class, "state", int.class);
+      FUTURE = l.findVarHandle(Mutation.class, "future", CompletableFuture.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final MutationKind kind;
+  final long called;
+  final byte @Nullable [] order;
+  final Args args;
+  final int flags;
+  final @Nullable String source;
+  /** Next in the machine's queue; written by the queue only. */
+  @Nullable Mutation next;
+
+  private volatile int state;
+  private volatile @Nullable CompletableFuture<Status> future;
+  private @Nullable RuntimeException failure; // written before state becomes FAILED
+
+  Mutation(MutationKind kind, long called, byte @Nullable [] order, Args args, int flags,
+      @Nullable String source) {
+    this.kind = kind;
+    this.called = called;
+    this.order = order;
+    this.args = args;
+    this.flags = flags;
+    this.source = source;
+  }
+
+  boolean has(int flag) {
+    return (flags & flag) != 0;
+  }
+
+  /** Records the outcome; returns false if it was already final. */
+  boolean complete(boolean executed) {
+    if (!STATE.compareAndSet(this, QUEUED, executed ? EXECUTED : CANCELED)) return false;
+    CompletableFuture<Status> f = future;
+    if (f != null) f.complete(executed ? Status.EXECUTED : Status.CANCELED);
+    return true;
+  }
+
+  /** Fails the ticket (machine closed); returns false if it was already final. */
+  boolean fail(RuntimeException e) {
+    failure = e;
+    if (!STATE.compareAndSet(this, QUEUED, FAILED)) return false;
+    CompletableFuture<Status> f = future;
+    if (f != null) f.completeExceptionally(e);
+    return true;
+  }
+
+  @Override
+  public Status status() {
+    return switch (state) {
+      case QUEUED, FAILED -> Status.QUEUED;
+      case EXECUTED -> Status.EXECUTED;
+      case CANCELED -> Status.CANCELED;
+      default -> throw new IllegalStateException("mutation state " + state);
+    };
+  }
+
+  @Override
+  public Status await(Duration timeout) throws InterruptedException, TimeoutException {
+    Status now = finalStatus();
+    if (now != null) return now;
+    try {
+      return futureRef().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      throw Result.rethrow(e);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Status> future() {
+    return futureRef().copy();
+  }
+
+  private @Nullable Status finalStatus() {
+    return switch (state) {
+      case EXECUTED -> Status.EXECUTED;
+      case CANCELED -> Status.CANCELED;
+      case FAILED -> throw failure;
+      default -> null;
+    };
+  }
+
+  private CompletableFuture<Status> futureRef() {
+    CompletableFuture<Status> f = future;
+    if (f == null) {
+      CompletableFuture<Status> mine = new CompletableFuture<>();
+      f = FUTURE.compareAndSet(this, null, mine) ? mine : future;
+    }
+    // Completion may have happened before the future existed: complete it from the state.
+    switch (state) {
+      case EXECUTED -> f.complete(Status.EXECUTED);
+      case CANCELED -> f.complete(Status.CANCELED);
+      case FAILED -> f.completeExceptionally(failure);
+      default -> {}
+    }
+    return f;
+  }
+
+  @Override
+  public String toString() {
+    return "Mutation[" + kind.label() + " " + Long.toBinaryString(called) + " " + status() + "]";
+  }
+}

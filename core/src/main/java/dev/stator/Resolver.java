@@ -1,0 +1,109 @@
+package dev.stator;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Resolution of a mutation against the relations: a pure function from (schema, kind, called
+ * states in the caller's order, active set) to the target active set. Implements steps 1-5 of
+ * {@code docs/spec.md} section "Resolution"; step 6 (accept or cancel) is left to the caller.
+ *
+ * <p>Works on 64-bit masks only and allocates nothing.
+ */
+final class Resolver {
+  private Resolver() {}
+
+  /**
+   * The target active set.
+   *
+   * @param kind ADD, REMOVE, SET or AUTO (AUTO resolves like ADD)
+   * @param called the called states
+   * @param order the called states in the caller's order, or {@code null} for schema order
+   * @param active the active set before the transition
+   */
+  static long resolve(Schema<?> s, MutationKind kind, long called, byte @Nullable [] order,
+      long active) {
+    // R1: candidates.
+    long c = switch (kind) {
+      case ADD, AUTO -> active | called;
+      case REMOVE -> active & ~called;
+      case SET -> called;
+    };
+    if (kind == MutationKind.REMOVE) {
+      // Nothing enters on a remove: only requirements can cascade.
+      return requireFilter(s, c);
+    }
+    long reenter = called & active & s.multi;
+    // R2: add closure of the states that enter.
+    long pulled = 0;
+    long frontier = (c & ~active) | reenter;
+    while (frontier != 0) {
+      long targets = 0;
+      for (long m = frontier; m != 0; m &= m - 1) targets |= s.add[Long.numberOfTrailingZeros(m)];
+      long fresh = targets & ~c;
+      c |= fresh;
+      pulled |= fresh;
+      frontier = fresh & ~active;
+    }
+    // R3: requirements.
+    c = requireFilter(s, c);
+    // R4: remove conflicts, visiting pulled (last declared first), active, called (last named
+    // first); a state is dropped if a candidate not yet dropped removes it.
+    long calledIn = called & c;
+    long pulledIn = pulled & c;
+    long activeIn = c & ~calledIn & ~pulledIn;
+    for (long m = pulledIn; m != 0; m &= ~Long.highestOneBit(m)) {
+      c = visit(s, c, 63 - Long.numberOfLeadingZeros(m));
+    }
+    for (long m = activeIn; m != 0; m &= m - 1) {
+      c = visit(s, c, Long.numberOfTrailingZeros(m));
+    }
+    if (order == null) {
+      for (long m = calledIn; m != 0; m &= ~Long.highestOneBit(m)) {
+        c = visit(s, c, 63 - Long.numberOfLeadingZeros(m));
+      }
+    } else {
+      for (int k = order.length - 1; k >= 0; k--) {
+        c = visit(s, c, order[k]);
+      }
+    }
+    // R5: pull in add targets of entering survivors again, skipping conflicts; requirements.
+    long entering = (c & ~active) | (reenter & c);
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (long m = entering; m != 0; m &= m - 1) {
+        int i = Long.numberOfTrailingZeros(m);
+        for (long t = s.add[i] & ~c; t != 0; t &= t - 1) {
+          int j = Long.numberOfTrailingZeros(t);
+          if ((s.remove[j] & c) == 0 && (s.removedBy[j] & c) == 0) {
+            c |= 1L << j;
+            if ((active >>> j & 1) == 0) {
+              entering |= 1L << j;
+              changed = true;
+            }
+          }
+        }
+      }
+    }
+    return requireFilter(s, c);
+  }
+
+  private static long visit(Schema<?> s, long c, int i) {
+    long bit = 1L << i;
+    if ((c & bit) != 0 && (s.removedBy[i] & c & ~bit) != 0) return c & ~bit;
+    return c;
+  }
+
+  /** Drops every state whose requirements are missing, until none is. */
+  static long requireFilter(Schema<?> s, long c) {
+    long prev;
+    do {
+      prev = c;
+      for (long m = c; m != 0; m &= m - 1) {
+        int i = Long.numberOfTrailingZeros(m);
+        if ((s.require[i] & ~c) != 0) c &= ~(1L << i);
+      }
+    } while (c != prev);
+    return c;
+  }
+}

@@ -1,0 +1,87 @@
+package dev.stator;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * What happened to a mutation: {@link Status#EXECUTED}, {@link Status#CANCELED}, or
+ * {@link Status#QUEUED} with a ticket whose final outcome can be awaited.
+ *
+ * <p>A mutation that ran on the calling thread returns one of the shared constants
+ * {@link #EXECUTED} or {@link #CANCELED}; one that was queued returns a ticket whose
+ * {@link #status()} is {@code QUEUED} until the machine processes it. A mutation is never
+ * reported as executed unless it ran and was accepted.
+ *
+ * {@snippet :
+ * Result r = machine.add(Conn.Connecting);
+ * if (r.status() == Result.Status.QUEUED) {
+ *   r.await(Duration.ofSeconds(1)); // EXECUTED or CANCELED
+ * }
+ * }
+ *
+ * <p>Thread safety: results may be read and awaited from any thread. Completion of a ticket
+ * happens-after the transition it reports has committed (or was canceled).
+ */
+public sealed interface Result permits Outcome, Mutation {
+  /** A mutation that ran and was accepted. */
+  Result EXECUTED = Outcome.EXECUTED;
+
+  /** A mutation that ran and was refused by the relations or a negotiation handler. */
+  Result CANCELED = Outcome.CANCELED;
+
+  /** The status of a mutation. */
+  enum Status {
+    /** Ran and was accepted: the active set now reflects it (it may have changed nothing). */
+    EXECUTED,
+    /** Ran and was refused: nothing changed. */
+    CANCELED,
+    /** Waiting in the machine's queue. */
+    QUEUED
+  }
+
+  /** The status now; {@code QUEUED} until a queued mutation has been processed. */
+  Status status();
+
+  /** Whether the status is now {@link Status#EXECUTED}. */
+  default boolean executed() {
+    return status() == Status.EXECUTED;
+  }
+
+  /** Whether the status is now {@link Status#CANCELED}. */
+  default boolean canceled() {
+    return status() == Status.CANCELED;
+  }
+
+  /** Whether the status is now {@link Status#QUEUED}. */
+  default boolean queued() {
+    return status() == Status.QUEUED;
+  }
+
+  /**
+   * Waits for the final outcome. Suitable for virtual threads. Must not be called from a
+   * handler of the same machine for a mutation queued behind the running transition (it would
+   * wait for itself).
+   *
+   * @return {@code EXECUTED} or {@code CANCELED}
+   * @throws TimeoutException if it is still queued after {@code timeout}
+   * @throws MachineClosedException if the machine closed before processing it
+   * @throws InterruptedException if the calling thread is interrupted while waiting
+   */
+  Status await(Duration timeout) throws InterruptedException, TimeoutException;
+
+  /**
+   * The final outcome as a future; completed exceptionally with {@link MachineClosedException}
+   * if the machine closed first. Cancelling the returned future does not cancel the mutation.
+   */
+  CompletableFuture<Status> future();
+
+  /** Unwraps the cause of an exceptional future completion. */
+  static RuntimeException rethrow(ExecutionException e) {
+    Throwable c = e.getCause();
+    if (c instanceof RuntimeException r) return r;
+    if (c instanceof Error err) throw err;
+    return new IllegalStateException(c);
+  }
+}

@@ -1,0 +1,85 @@
+package dev.stator;
+
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Observes machines: mutations queued, transitions, handlers, close. Every method has a no-op
+ * default; override the ones you need.
+ *
+ * <h2>Contract for implementers</h2>
+ * <ul>
+ *   <li>Methods are called on the thread that runs the transition (the machine's draining
+ *       thread), inside the transition, one at a time per machine. {@link #mutationQueued} is
+ *       called on the thread that queued the mutation.
+ *   <li>Be fast and do not block: a tracer delays the machine it observes.
+ *   <li>Do not throw. A throwing tracer is logged (once per tracer and method) and the
+ *       transition carries on as if it had returned.
+ *   <li>Do not mutate the machine from a tracer, and do not keep the {@link Event}: it is reused
+ *       by the next transition. Copy what you need.
+ *   <li>For a transition: {@code transitionStart}, then for each handler {@code handlerStart} and
+ *       {@code handlerEnd}, then exactly one {@code transitionEnd}. A transition abandoned because
+ *       a handler exceeded the handler timeout ends with {@code transitionEnd(e, false)} reported
+ *       by the machine's new draining thread.
+ * </ul>
+ * A machine with several tracers calls them in the order they were added.
+ */
+public abstract class Tracer {
+  /** A tracer that does nothing. */
+  public static final Tracer NOOP = new Tracer() {};
+
+  /** For subclasses. */
+  protected Tracer() {}
+
+  /** A machine was built. */
+  public void machineStarted(Machine<?> machine) {}
+
+  /** A machine was built from a snapshot, without running handlers. */
+  public void machineRestored(Machine<?> machine, Snapshot snapshot) {}
+
+  /**
+   * A mutation was queued instead of running at once.
+   *
+   * @param machine the machine
+   * @param kind the mutation's kind ({@code TOGGLE} is reported as the kind it will run as)
+   * @param states the names of the called states
+   * @param args the arguments
+   */
+  public void mutationQueued(Machine<?> machine, MutationKind kind, List<String> states,
+      Args args) {}
+
+  /** A transition passed resolution and its handlers are about to run. */
+  public void transitionStart(Event<?> event) {}
+
+  /** A handler is about to be called. */
+  public void handlerStart(Event<?> event, String handler) {}
+
+  /**
+   * A handler returned or threw.
+   *
+   * @param accepted for negotiation handlers, whether it accepted the transition
+   * @param failure what it threw, or {@code null}
+   */
+  public void handlerEnd(Event<?> event, String handler, boolean accepted,
+      @Nullable Throwable failure) {}
+
+  /**
+   * A transition ended.
+   *
+   * @param executed whether it committed; {@code false} for a canceled one
+   */
+  public void transitionEnd(Event<?> event, boolean executed) {}
+
+  /** A machine closed; no transitions follow. */
+  public void machineClosed(Machine<?> machine) {}
+
+  /**
+   * A tracer that logs one line per transition through {@link System.Logger} (logger name
+   * {@code dev.stator.Machine}) at the given level: the mutation, the states added and removed,
+   * and the new clocks of the states that changed, for example {@code [Conn#1] #2 add[Connecting]
+   * +Session +Connecting -Disconnected (Session=1 Connecting=1 Disconnected=2)}.
+   */
+  public static Tracer log(System.Logger.Level level) {
+    return new LogTracer(level);
+  }
+}

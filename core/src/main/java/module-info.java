@@ -1,0 +1,10 @@
+/**
+ * Stator core: relational state machines that act as actors.
+ *
+ * <p>Depends on the JDK only. The public API is the package {@code dev.stator}.
+ */
+module dev.stator.core {
+  requires static org.jspecify;
+
+  exports dev.stator;
+}
