@@ -138,4 +138,19 @@ final class Mutation implements Result {
   public String toString() {
     return "Mutation[" + kind.label() + " " + Long.toBinaryString(called) + " " + status() + "]";
   }
+
+  @Override
+  public boolean executed() {
+    return status() == Status.EXECUTED;
+  }
+
+  @Override
+  public boolean canceled() {
+    return status() == Status.CANCELED;
+  }
+
+  @Override
+  public boolean queued() {
+    return status() == Status.QUEUED;
+  }
 }

@@ -34,4 +34,19 @@ enum Outcome implements Result {
   public CompletableFuture<Status> future() {
     return done.copy();
   }
+
+  @Override
+  public boolean executed() {
+    return status() == Status.EXECUTED;
+  }
+
+  @Override
+  public boolean canceled() {
+    return status() == Status.CANCELED;
+  }
+
+  @Override
+  public boolean queued() {
+    return status() == Status.QUEUED;
+  }
 }

@@ -25,6 +25,9 @@ import java.util.concurrent.TimeoutException;
  * happens-after the transition it reports has committed (or was canceled).
  */
 public sealed interface Result permits Outcome, Mutation {
+  /* No default methods here: they would make initializing Outcome initialize this interface,
+   * whose constants refer back to Outcome (JLS 12.4.1), and leave them null. */
+
   /** A mutation that ran and was accepted. */
   Result EXECUTED = Outcome.EXECUTED;
 
@@ -45,19 +48,13 @@ public sealed interface Result permits Outcome, Mutation {
   Status status();
 
   /** Whether the status is now {@link Status#EXECUTED}. */
-  default boolean executed() {
-    return status() == Status.EXECUTED;
-  }
+  boolean executed();
 
   /** Whether the status is now {@link Status#CANCELED}. */
-  default boolean canceled() {
-    return status() == Status.CANCELED;
-  }
+  boolean canceled();
 
   /** Whether the status is now {@link Status#QUEUED}. */
-  default boolean queued() {
-    return status() == Status.QUEUED;
-  }
+  boolean queued();
 
   /**
    * Waits for the final outcome. Suitable for virtual threads. Must not be called from a
