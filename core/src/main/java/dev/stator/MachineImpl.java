@@ -539,8 +539,9 @@ final class MachineImpl<S> implements Machine<S> {
     boolean changes = (exiting | entering | reenter) != 0;
     Handlers h = handlers;
     boolean selfHandlers = h != null && (again & h.masks[Binder.SELF]) != 0;
+    long counted = kind == MutationKind.AUTO ? 0 : 1; // the queue tick counts API mutations
     if (accepted && !changes && !selfHandlers) { // nothing to run
-      QUEUE_TICK.setOpaque(this, queueTick + 1);
+      QUEUE_TICK.setOpaque(this, queueTick + counted);
       return true;
     }
     curKind = kind;
@@ -566,7 +567,7 @@ final class MachineImpl<S> implements Machine<S> {
         trace(() -> config.tracer.transitionStart(ev));
         trace(() -> config.tracer.transitionEnd(ev, false));
       }
-      QUEUE_TICK.setOpaque(this, queueTick + 1);
+      QUEUE_TICK.setOpaque(this, queueTick + counted);
       return false;
     }
     if (watch != null && (held & 4) != 0) { // a new transition: clear COMMITTED
@@ -582,11 +583,11 @@ final class MachineImpl<S> implements Machine<S> {
         Event<S> ev = e;
         trace(() -> config.tracer.transitionEnd(ev, false));
       }
-      QUEUE_TICK.setOpaque(this, queueTick + 1);
+      QUEUE_TICK.setOpaque(this, queueTick + counted);
       return false;
     }
     if ((flags & Mutation.ERROR) != 0) lastError = args.get(Key.ERROR);
-    commit(target, exiting | entering, reenter);
+    commit(target, exiting | entering, reenter, counted);
     if (h != null) finish(h, e, exiting, entering | reenter, changes);
     if (changes && kind != MutationKind.AUTO
         && (flags & (Mutation.ERROR | Mutation.FROM_AUTO)) != (Mutation.ERROR | Mutation.FROM_AUTO)) {
@@ -599,7 +600,7 @@ final class MachineImpl<S> implements Machine<S> {
     return true;
   }
 
-  private void commit(long target, long flipped, long reenter) {
+  private void commit(long target, long flipped, long reenter, long counted) {
     if (watch != null) {
       if (!STATUS.compareAndSet(this, held, held | 2)) throw ABANDONED;
     }
@@ -615,7 +616,7 @@ final class MachineImpl<S> implements Machine<S> {
       int i = Long.numberOfTrailingZeros(m);
       TICKS.setOpaque(t, i, t[i] + 2);
     }
-    QUEUE_TICK.setOpaque(this, queueTick + 1);
+    QUEUE_TICK.setOpaque(this, queueTick + counted);
     ACTIVE.setRelease(this, target);
     SEQ.setRelease(this, s + 2);
     if (watch != null) {
