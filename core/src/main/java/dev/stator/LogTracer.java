@@ -8,11 +8,12 @@ import java.util.List;
  * {@code CANCELED} and, when a handler refused it, the handler's name.
  */
 final class LogTracer extends Tracer {
-  private static final System.Logger LOG = System.getLogger("dev.stator.Machine");
+  private final System.Logger log;
   private final System.Logger.Level level;
   private String refusedBy = ""; // written and read on the draining thread of one transition
 
-  LogTracer(System.Logger.Level level) {
+  LogTracer(System.Logger log, System.Logger.Level level) {
+    this.log = log;
     this.level = level;
   }
 
@@ -31,14 +32,14 @@ final class LogTracer extends Tracer {
 
   @Override
   public void transitionEnd(Event<?> e, boolean executed) {
-    if (!LOG.isLoggable(level)) return;
+    if (!log.isLoggable(level)) return;
     StringBuilder sb = new StringBuilder(96).append('[').append(e.machineId()).append("] #")
         .append(e.transitionId()).append(' ').append(e.kind().label()).append(e.calledNames());
     if (e.source() != null) sb.append(" from ").append(e.source());
     if (!executed) {
       sb.append(" CANCELED");
       if (!refusedBy.isEmpty()) sb.append(" by ").append(refusedBy);
-      LOG.log(level, sb.toString());
+      log.log(level, sb.toString());
       return;
     }
     List<String> entering = e.enteringNames();
@@ -59,6 +60,6 @@ final class LogTracer extends Tracer {
     }
     sb.append(')');
     if (!e.args().isEmpty()) sb.append(' ').append(e.args());
-    LOG.log(level, sb.toString());
+    log.log(level, sb.toString());
   }
 }

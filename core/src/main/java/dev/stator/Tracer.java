@@ -80,6 +80,12 @@ public abstract class Tracer {
    * +Session +Connecting -Disconnected (Session=1 Connecting=1 Disconnected=2)}.
    */
   public static Tracer log(System.Logger.Level level) {
-    return new LogTracer(level);
+    return new LogTracer(System.getLogger("dev.stator.Machine"), level);
+  }
+
+  /** As {@link #log(System.Logger.Level)}, writing to the given logger. */
+  public static Tracer log(System.Logger logger, System.Logger.Level level) {
+    return new LogTracer(java.util.Objects.requireNonNull(logger, "logger"),
+        java.util.Objects.requireNonNull(level, "level"));
   }
 }

@@ -1,0 +1,189 @@
+package dev.stator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ResourceBundle;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The snippets of README.md and docs/manual.md, run, with the log lines they print. Keep the
+ * documents and this file in step.
+ */
+class ManualTest {
+  private final List<String> log = new ArrayList<>();
+  /** A System.Logger that keeps the lines; the documents show what `.log()` prints. */
+  private final System.Logger logger = new System.Logger() {
+    @Override
+    public String getName() {
+      return "capture";
+    }
+
+    @Override
+    public boolean isLoggable(Level level) {
+      return true;
+    }
+
+    @Override
+    public void log(Level level, ResourceBundle bundle, String msg, Throwable thrown) {
+      log.add(msg);
+    }
+
+    @Override
+    public void log(Level level, ResourceBundle bundle, String format, Object... params) {
+      log.add(format);
+    }
+  };
+
+  private Tracer logged() {
+    return Tracer.log(logger, System.Logger.Level.INFO);
+  }
+
+  // ------------------------------------------------------------------ README
+
+  enum Door { Open, Closed, Locked }
+
+  @Test
+  void readmeExample() {
+    Schema<Door> schema = Schema.of(Door.class)
+        .state(Door.Open,   s -> s.remove(Door.Closed, Door.Locked))
+        .state(Door.Closed, s -> s.remove(Door.Open))
+        .state(Door.Locked, s -> s.require(Door.Closed))
+        .build();
+
+    try (Machine<Door> door = Machine.of(schema).id("door").tracer(logged()).build()) {
+      assertThat(door.add(Door.Closed)).isEqualTo(Result.EXECUTED);
+      assertThat(door.add(Door.Locked)).isEqualTo(Result.EXECUTED);
+      assertThat(door.add(Door.Open)).isEqualTo(Result.EXECUTED);
+      assertThat(door.is(Door.Locked)).isFalse();
+    }
+    assertThat(log).containsExactly(
+        "[door] #1 add[Closed] +Closed (Closed=1)",
+        "[door] #2 add[Locked] +Locked (Locked=1)",
+        "[door] #3 add[Open] +Open -Closed -Locked (Open=1 Closed=2 Locked=2)");
+  }
+
+  // ------------------------------------------------------------------ manual: handlers
+
+  enum Conn { Session, Connecting, Connected, Ready, Disconnected }
+
+  static final Schema<Conn> CONN = Schema.of(Conn.class)
+      .state(Conn.Connecting, s -> s.add(Conn.Session).remove(Conn.Connected, Conn.Disconnected))
+      .state(Conn.Connected, s -> s.require(Conn.Session)
+          .remove(Conn.Connecting, Conn.Disconnected))
+      .state(Conn.Ready, s -> s.require(Conn.Connected).auto())
+      .state(Conn.Disconnected, s -> s.remove(Conn.Session, Conn.Connecting, Conn.Connected))
+      .build();
+
+  static final class Client {
+    final List<String> calls = new ArrayList<>();
+    boolean allowed = true;
+
+    boolean connectedEnter(Event<Conn> e) {   // negotiation: may refuse
+      calls.add("connectedEnter");
+      return allowed;
+    }
+
+    void connectingConnected(Event<Conn> e) { // pair: Connecting active, Connected entering
+      calls.add("connectingConnected");
+    }
+
+    void connectedState(Event<Conn> e) {      // final: Connected is now active
+      calls.add("connectedState");
+    }
+
+    void readyState(Event<Conn> e) {
+      calls.add("readyState");
+    }
+
+    void readyEnd(Event<Conn> e) {            // final: Ready is no longer active
+      calls.add("readyEnd");
+    }
+
+    void connectedEnd(Event<Conn> e) {
+      calls.add("connectedEnd");
+    }
+  }
+
+  @Test
+  void manualHandlers() {
+    Client client = new Client();
+    try (Machine<Conn> m = Machine.of(CONN).id("client").handlers(client).tracer(logged()).build()) {
+      m.add(Conn.Connecting);
+      client.allowed = false;
+      assertThat(m.add(Conn.Connected)).isEqualTo(Result.CANCELED);
+      client.allowed = true;
+      assertThat(m.add(Conn.Connected)).isEqualTo(Result.EXECUTED);
+      m.add(Conn.Disconnected);
+    }
+    assertThat(client.calls).containsExactly(
+        "connectedEnter",
+        "connectedEnter", "connectingConnected", "connectedState", "readyState",
+        "readyEnd", "connectedEnd");
+    assertThat(log).containsExactly(
+        "[client] #1 add[Connecting] +Session +Connecting (Session=1 Connecting=1)",
+        "[client] #2 add[Connected] CANCELED by connectedEnter",
+        "[client] #3 add[Connected] +Connected -Connecting (Connected=1 Connecting=2)",
+        "[client] #4 auto[Ready] +Ready (Ready=1)",
+        "[client] #5 add[Disconnected] +Disconnected -Session -Connected -Ready "
+            + "(Disconnected=1 Session=2 Connected=2 Ready=2)");
+  }
+
+  // ------------------------------------------------------------------ manual: queue
+
+  static final Key<String> PEER = Key.of("peer", String.class);
+
+  @Test
+  void manualQueueAndArguments() throws Exception {
+    List<String> seen = new ArrayList<>();
+    try (Machine<Conn> m = Machine.of(CONN).id("q").tracer(logged())
+        .onState(Conn.Connecting, e -> {
+          Result r = e.machine().add(Conn.Connected, Args.of(PEER, e.arg(PEER)));
+          seen.add("from a handler: " + r.status());          // QUEUED
+        })
+        .onState(Conn.Connected, e -> seen.add("connected to " + e.arg(PEER)))
+        .build()) {
+      Result r = m.add(Conn.Connecting, Args.of(PEER, "10.0.0.7"));
+      seen.add("caller: " + r.status());                       // EXECUTED, queue drained
+      assertThat(r.await(Duration.ofSeconds(1))).isEqualTo(Result.Status.EXECUTED);
+    }
+    assertThat(seen).containsExactly(
+        "from a handler: QUEUED", "connected to 10.0.0.7", "caller: EXECUTED");
+    assertThat(log).containsExactly(
+        "[q] #1 add[Connecting] +Session +Connecting (Session=1 Connecting=1) {peer=10.0.0.7}",
+        "[q] #2 add[Connected] from q/1 +Connected -Connecting (Connected=1 Connecting=2) "
+            + "{peer=10.0.0.7}",
+        "[q] #3 auto[Ready] +Ready (Ready=1)");
+  }
+
+  // ------------------------------------------------------------------ manual: errors
+
+  enum Job { Running, ErrTimeout, Exception }
+
+  @Test
+  void manualErrors() {
+    Schema<Job> schema = Schema.of(Job.class)
+        .state(Job.ErrTimeout, s -> s.require(Job.Exception))
+        .build();
+    try (Machine<Job> m = Machine.of(schema).id("job").tracer(logged())
+        .onState(Job.Running, e -> {
+          throw new IllegalStateException("disk full");
+        })
+        .build()) {
+      m.add(Job.Running);                     // EXECUTED: a final handler cannot roll back
+      m.addError(Job.ErrTimeout, new java.util.concurrent.TimeoutException("no reply"));
+      assertThat(m.activeNames()).containsExactly("Running", "ErrTimeout", "Exception");
+      assertThat(m.lastError()).hasMessage("no reply");
+      m.removeError();                        // ErrTimeout requires Exception: both go
+    }
+    assertThat(log).containsExactly(
+        "[job] #1 add[Running] +Running (Running=1)",
+        "[job] #2 add[Exception] from job/1 +Exception (Exception=1) "
+            + "{error=java.lang.IllegalStateException: disk full}",
+        "[job] #3 add[ErrTimeout, Exception] +ErrTimeout +Exception (ErrTimeout=1 Exception=3) "
+            + "{error=java.util.concurrent.TimeoutException: no reply}",
+        "[job] #4 remove[Exception] -ErrTimeout -Exception (ErrTimeout=2 Exception=4)");
+  }
+}
