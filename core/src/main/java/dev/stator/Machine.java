@@ -148,6 +148,43 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineImpl {
   /** The number of mutations waiting in the queue. */
   int queueSize();
 
+  // ------------------------------------------------------------ waits
+
+  /** A wait that completes when {@code state} is active (at once if it is now). */
+  Wait when(S state);
+
+  /** A wait that completes after a transition leaves all of {@code states} active. */
+  Wait when(Collection<? extends S> states);
+
+  /** A wait that completes when {@code state} is inactive (at once if it is now). */
+  Wait whenNot(S state);
+
+  /** A wait that completes after a transition leaves all of {@code states} inactive. */
+  Wait whenNot(Collection<? extends S> states);
+
+  /**
+   * A wait that completes when the clock of {@code state} has grown by {@code ticks} from now
+   * (2 per activation of a state, 2 per re-entry of a multi state).
+   *
+   * @throws IllegalArgumentException if {@code ticks} is not positive
+   */
+  Wait whenTicks(S state, long ticks);
+
+  /**
+   * A wait that completes when every clock has reached the one in {@code time} (a snapshot of
+   * this machine or of a machine of the same schema).
+   */
+  Wait whenTime(Snapshot time);
+
+  /** A wait that completes when {@code result} (a ticket of this machine) has been processed. */
+  Wait whenQueue(Result result);
+
+  /** A wait that completes when {@code Exception} is active, or activates again from now. */
+  Wait whenError();
+
+  /** A wait that completes when the machine is closed. */
+  Wait whenClosed();
+
   /** Whether {@link #close()} has been called. */
   boolean isClosed();
 

@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -58,6 +59,7 @@ final class MachineImpl<S> implements Machine<S> {
   private static final VarHandle QUEUED;
   private static final VarHandle CLOSED;
   private static final VarHandle TICKS = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final MachineWait[] NO_WAITS = new MachineWait[0];
   private static final Abandoned ABANDONED = new Abandoned(false);
   private static final Abandoned ABANDONED_COMMITTED = new Abandoned(true);
 
@@ -100,6 +102,8 @@ final class MachineImpl<S> implements Machine<S> {
   private volatile @Nullable Set<Thread> abandoned; // threads whose handler was abandoned
   private volatile @Nullable Thread owner; // confined mode
   private volatile boolean ownerParked;
+  private volatile MachineWait[] waits = NO_WAITS; // copy-on-write; guarded by `this` for writes
+  private volatile @Nullable CompletableFuture<Void> closedFuture;
 
   // Drainer-local.
   private @Nullable Mutation head;
@@ -417,6 +421,7 @@ final class MachineImpl<S> implements Machine<S> {
       if (closed) failPriority();
       drainer = null;
       if (!STATUS.compareAndSet(this, held, 0)) throw ABANDONED;
+      if (waits.length != 0) recheckWaits();
       if (inbox == null) return;
       int token = gen << 3 | 1;
       if (!STATUS.compareAndSet(this, 0, token)) return;
@@ -467,6 +472,7 @@ final class MachineImpl<S> implements Machine<S> {
         if (m == null) {
           if (closed) break;
           ownerParked = true;
+          if (waits.length != 0) notifyWaits();
           if (inbox == null && !closed) LockSupport.park(this);
           ownerParked = false;
           Watchdog.Watch w = watch;
@@ -496,7 +502,10 @@ final class MachineImpl<S> implements Machine<S> {
   /** Errors and the auto mutation run before anything else queued; drainer only. */
   private void afterTransition() {
     for (;;) {
-      if (closed) return;
+      if (closed) {
+        notifyWaits();
+        return;
+      }
       ArrayDeque<Mutation> p = priority;
       Mutation e = p == null ? null : p.poll();
       if (e != null) {
@@ -517,6 +526,7 @@ final class MachineImpl<S> implements Machine<S> {
         if (autos != 0) execute(MutationKind.AUTO, autos, null, Args.NONE, 0, null, null);
         continue;
       }
+      notifyWaits();
       return;
     }
   }
@@ -802,6 +812,167 @@ final class MachineImpl<S> implements Machine<S> {
     }
   }
 
+  // ================================================================ waits
+  /* A wait is registered (copy-on-write array, writers synchronized on this), then tested
+   * against a consistent snapshot; the draining thread tests all waits after each top-level
+   * transition (with its errors and auto mutation) and once more after it releases the machine
+   * (a full fence, so a wait registered during the last transition is not missed). Conditions
+   * on a single state also accept a clock that moved past its value at registration. */
+
+  @Override
+  public Wait when(S state) {
+    return register(MachineWait.WHEN, 1L << schema.indexOf(state));
+  }
+
+  @Override
+  public Wait when(Collection<? extends S> states) {
+    return register(MachineWait.WHEN, schema.maskOf(states));
+  }
+
+  @Override
+  public Wait whenNot(S state) {
+    return register(MachineWait.WHEN_NOT, 1L << schema.indexOf(state));
+  }
+
+  @Override
+  public Wait whenNot(Collection<? extends S> states) {
+    return register(MachineWait.WHEN_NOT, schema.maskOf(states));
+  }
+
+  @Override
+  public Wait whenTicks(S state, long n) {
+    if (n <= 0) throw new IllegalArgumentException("ticks must be positive: " + n);
+    int i = schema.indexOf(state);
+    long[] target = new long[schema.size];
+    target[i] = tickAt(i) + n;
+    return register(MachineWait.TICKS, 1L << i, target);
+  }
+
+  @Override
+  public Wait whenTime(Snapshot time) {
+    java.util.Objects.requireNonNull(time, "time");
+    if (!time.schemaHash().equals(schema.hash())) {
+      throw new IllegalArgumentException("snapshot of schema " + time.schemaHash()
+          + " cannot be compared with machine " + id() + " of schema " + schema.name());
+    }
+    return register(MachineWait.TICKS, -1L >>> (64 - schema.size), time.ticks());
+  }
+
+  @Override
+  public Wait whenQueue(Result result) {
+    java.util.Objects.requireNonNull(result, "result");
+    return MachineWait.of(result.future());
+  }
+
+  @Override
+  public Wait whenError() {
+    return register(MachineWait.ERROR, 1L << schema.exception);
+  }
+
+  @Override
+  public Wait whenClosed() {
+    CompletableFuture<Void> cf = closedFuture;
+    if (cf == null) {
+      synchronized (this) {
+        cf = closedFuture;
+        if (cf == null) closedFuture = cf = new CompletableFuture<>();
+      }
+      if (closed) cf.complete(null);
+    }
+    return MachineWait.of(cf);
+  }
+
+  private long tickAt(int i) {
+    return (long) TICKS.getOpaque(ticks, i);
+  }
+
+  private Wait register(int kind, long mask) {
+    return register(kind, mask, snapshot().ticks());
+  }
+
+  private Wait register(int kind, long mask, long[] base) {
+    MachineWait w = new MachineWait(this, kind, mask, base);
+    if (closed) {
+      w.fail(new MachineClosedException("machine " + id() + " is closed; wait refused"));
+      return w;
+    }
+    Snapshot now = snapshot();
+    if (w.test(now.active(), now.ticks())) {
+      w.complete();
+      return w;
+    }
+    synchronized (this) {
+      MachineWait[] cur = waits;
+      MachineWait[] next = java.util.Arrays.copyOf(cur, cur.length + 1);
+      next[cur.length] = w;
+      waits = next;
+    }
+    recheckWaits(); // a transition may have committed between the test and the registration
+    if (closed) failWaits();
+    return w;
+  }
+
+  void unregister(MachineWait w) {
+    synchronized (this) {
+      MachineWait[] cur = waits;
+      int k = -1;
+      for (int i = 0; i < cur.length; i++) {
+        if (cur[i] == w) {
+          k = i;
+          break;
+        }
+      }
+      if (k < 0) return;
+      MachineWait[] next = new MachineWait[cur.length - 1];
+      System.arraycopy(cur, 0, next, 0, k);
+      System.arraycopy(cur, k + 1, next, k, cur.length - k - 1);
+      waits = next.length == 0 ? NO_WAITS : next;
+    }
+  }
+
+  /** Tests waits against the drainer's own state; drainer only. */
+  private void notifyWaits() {
+    MachineWait[] ws = waits;
+    if (ws.length == 0) return;
+    long a = active;
+    for (MachineWait w : ws) {
+      if (w.test(a, ticks)) {
+        w.complete();
+        unregister(w);
+      }
+    }
+  }
+
+  /** Tests waits against a consistent snapshot; any thread. */
+  private void recheckWaits() {
+    MachineWait[] ws = waits;
+    if (ws.length == 0) return;
+    Snapshot now = snapshot();
+    long[] t = now.ticks();
+    for (MachineWait w : ws) {
+      if (w.test(now.active(), t)) {
+        w.complete();
+        unregister(w);
+      }
+    }
+  }
+
+  private void failWaits() {
+    MachineWait[] ws;
+    synchronized (this) {
+      ws = waits;
+      waits = NO_WAITS;
+    }
+    for (MachineWait w : ws) {
+      w.fail(new MachineClosedException("machine " + id() + " is closed; wait ended"));
+    }
+  }
+
+  /** The number of registered waits (tests). */
+  int waitCount() {
+    return waits.length;
+  }
+
   // ================================================================ reads
 
   @Override
@@ -904,6 +1075,9 @@ final class MachineImpl<S> implements Machine<S> {
         STATUS.compareAndSet(this, token, 0);
       } // else the drainer fails what is queued when it next looks
     }
+    failWaits();
+    CompletableFuture<Void> cf = closedFuture;
+    if (cf != null) cf.complete(null);
     if (config.tracing) trace(() -> config.tracer.machineClosed(this));
   }
 

@@ -1,0 +1,148 @@
+package dev.stator;
+
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One wait on one machine: either a condition on the active set and clocks, registered with
+ * the machine and tested after transitions, or a view of an outside future (a ticket, close).
+ *
+ * <p>Conditions on one state are decided by its clock as well as its active bit: a state that
+ * was activated after the wait was registered satisfies {@code when} even if it was deactivated
+ * again before the check, so a notification is never lost to a race with registration.
+ */
+final class MachineWait implements Wait {
+  static final int WHEN = 0;
+  static final int WHEN_NOT = 1;
+  static final int TICKS = 2; // base holds target clocks
+  static final int ERROR = 3;
+  static final int EXTERNAL = 4;
+  /** Runs dependents of {@link #future()} off the machine's thread. */
+  static final Executor ASYNC = r -> Thread.ofVirtual().name("stator-wait").start(r);
+
+  private final @Nullable MachineImpl<?> machine;
+  final int kind;
+  final long mask;
+  final long[] base;
+  private final CompletableFuture<Void> done = new CompletableFuture<>();
+
+  MachineWait(@Nullable MachineImpl<?> machine, int kind, long mask, long[] base) {
+    this.machine = machine;
+    this.kind = kind;
+    this.mask = mask;
+    this.base = base;
+  }
+
+  /** A wait completed by an outside future (for example a ticket's). */
+  static MachineWait of(CompletableFuture<?> source) {
+    MachineWait w = new MachineWait(null, EXTERNAL, 0, new long[0]);
+    source.whenComplete((v, t) -> {
+      if (t == null) {
+        w.done.complete(null);
+      } else {
+        w.done.completeExceptionally(t instanceof java.util.concurrent.CompletionException c
+            && c.getCause() != null ? c.getCause() : t);
+      }
+    });
+    return w;
+  }
+
+  /** Whether the condition holds for this active set and these clocks. */
+  boolean test(long active, long[] ticks) {
+    switch (kind) {
+      case WHEN -> {
+        if ((active & mask) == mask) return true;
+        if (Long.bitCount(mask) == 1) {
+          int i = Long.numberOfTrailingZeros(mask);
+          return ticks[i] > base[i];
+        }
+        return false;
+      }
+      case WHEN_NOT -> {
+        if ((active & mask) == 0) return true;
+        if (Long.bitCount(mask) == 1) {
+          int i = Long.numberOfTrailingZeros(mask);
+          return ticks[i] > base[i];
+        }
+        return false;
+      }
+      case TICKS -> {
+        for (long m = mask; m != 0; m &= m - 1) {
+          int i = Long.numberOfTrailingZeros(m);
+          if (ticks[i] < base[i]) return false;
+        }
+        return true;
+      }
+      case ERROR -> {
+        int i = Long.numberOfTrailingZeros(mask);
+        return (active & mask) != 0 || ticks[i] > base[i];
+      }
+      default -> throw new IllegalStateException("wait kind " + kind);
+    }
+  }
+
+  void complete() {
+    done.complete(null);
+  }
+
+  void fail(RuntimeException e) {
+    done.completeExceptionally(e);
+  }
+
+  @Override
+  public void await(Duration timeout) throws InterruptedException, TimeoutException {
+    Wait.checkTimeout(timeout);
+    try {
+      done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | InterruptedException e) {
+      cancel();
+      throw e;
+    } catch (ExecutionException e) {
+      throw Result.rethrow(e);
+    } catch (CancellationException e) {
+      throw e;
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> future() {
+    CompletableFuture<Void> out = new CompletableFuture<>();
+    done.whenCompleteAsync((v, t) -> {
+      if (t == null) {
+        out.complete(null);
+      } else {
+        out.completeExceptionally(t);
+      }
+    }, ASYNC);
+    return out;
+  }
+
+  @Override
+  public boolean cancel() {
+    boolean now = done.completeExceptionally(new CancellationException("wait cancelled"));
+    if (machine != null) machine.unregister(this);
+    return now;
+  }
+
+  /** Cancels with a reason (a scope that ended). */
+  boolean cancel(String reason) {
+    boolean now = done.completeExceptionally(new CancellationException(reason));
+    if (machine != null) machine.unregister(this);
+    return now;
+  }
+
+  @Override
+  public boolean isDone() {
+    return done.isDone();
+  }
+
+  CompletableFuture<Void> raw() {
+    return done;
+  }
+}

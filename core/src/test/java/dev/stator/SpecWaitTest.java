@@ -1,0 +1,172 @@
+package dev.stator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Golden tests for docs/spec.md §8 (waits). */
+class SpecWaitTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  enum S { A, B, C }
+
+  private static MachineImpl<S> machine() {
+    return (MachineImpl<S>) Machine.of(Schema.of(S.class)
+        .state(S.B, r -> r.require(S.A)).build()).build();
+  }
+
+  @Test
+  void W1_alreadyTrueWaitsCompleteAtOnce() throws Exception {
+    try (MachineImpl<S> m = machine()) {
+      m.add(S.A);
+      assertThat(m.when(S.A).isDone()).isTrue();
+      assertThat(m.whenNot(S.C).isDone()).isTrue();
+      assertThat(m.when(List.of(S.A, S.C)).isDone()).isFalse();
+      assertThat(m.whenError().isDone()).isFalse();
+      assertThat(m.whenQueue(Result.EXECUTED).isDone()).isTrue();
+      m.when(S.A).await(Duration.ZERO);
+      assertThat(m.waitCount()).isEqualTo(2); // the two pending ones above
+    }
+  }
+
+  @Test
+  void W2_waitsCompleteAfterTheTransitionThatSatisfiesThem() throws Exception {
+    try (MachineImpl<S> m = machine()) {
+      Wait both = m.when(List.of(S.A, S.B));
+      Wait notA = m.whenNot(S.A);
+      Wait ticks = m.whenTicks(S.A, 2);
+      Wait error = m.whenError();
+      assertThat(m.waitCount()).isEqualTo(3); // whenNot(A) is true at once
+      Thread t = Thread.ofVirtual().start(() -> {
+        m.add(S.A);
+        m.add(S.B);
+        m.remove(S.A);
+        m.addError(new IllegalStateException("x"));
+      });
+      both.await(WAIT);
+      ticks.await(WAIT);
+      error.await(WAIT);
+      notA.await(WAIT);
+      t.join();
+      assertThat(m.waitCount()).isZero();
+    }
+  }
+
+  @Test
+  void W2_aSingleStateWaitSeesAnActivationEvenIfItEndedBeforeTheCheck() throws Exception {
+    try (MachineImpl<S> m = machine()) {
+      // A is added and removed before the waits are checked: the clock still shows it.
+      Wait whenA = m.when(S.A);
+      Machine<S> inner = m;
+      try (Machine<S> driver = Machine.of(Schema.of(S.class).build())
+          .onState(S.A, e -> {
+            inner.add(S.A);
+            inner.remove(S.A);
+          }).build()) {
+        driver.add(S.A);
+      }
+      whenA.await(WAIT);
+      assertThat(m.is(S.A)).isFalse();
+    }
+  }
+
+  @Test
+  void W3_whenTimeAndWhenQueue() throws Exception {
+    try (MachineImpl<S> m = machine()) {
+      Snapshot before = m.snapshot();
+      m.add(S.A);
+      Snapshot target = m.snapshot();
+      m.remove(S.A);
+      assertThat(m.whenTime(before).isDone()).isTrue();
+      Wait later = m.whenTime(new Snapshot(target.schemaHash(), target.names(), 1,
+          new long[] {3, 0, 0, 0}, 0));
+      assertThat(later.isDone()).isFalse();
+      m.add(S.A);
+      later.await(WAIT);
+      assertThatThrownBy(() -> m.whenTime(Machine.of(Schema.named("x").state("Q").build())
+          .build().snapshot())).hasMessageContaining("cannot be compared with machine");
+    }
+  }
+
+  @Test
+  void W4_timeoutAndCancelLeaveNothingRegistered() throws Exception {
+    try (MachineImpl<S> m = machine()) {
+      Wait w = m.when(S.C);
+      assertThat(m.waitCount()).isEqualTo(1);
+      assertThatThrownBy(() -> w.await(Duration.ofMillis(1))).isInstanceOf(TimeoutException.class);
+      assertThat(m.waitCount()).isZero();
+      assertThatThrownBy(() -> w.await(WAIT)).isInstanceOf(CancellationException.class);
+      Wait d = m.when(S.B);
+      assertThat(d.cancel()).isTrue();
+      assertThat(d.cancel()).isFalse();
+      assertThat(m.waitCount()).isZero();
+      Thread me = Thread.currentThread();
+      Wait e = m.when(S.B);
+      Thread.ofVirtual().start(me::interrupt).join();
+      assertThatThrownBy(() -> e.await(WAIT)).isInstanceOf(InterruptedException.class);
+      assertThat(m.waitCount()).isZero();
+      assertThatThrownBy(() -> e.await(Duration.ofSeconds(-1)))
+          .hasMessage("timeout must not be negative: PT-1S");
+    }
+  }
+
+  @Test
+  void W5_allAndAnyWithOneTimeout() throws Exception {
+    try (MachineImpl<S> m = machine()) {
+      Wait all = Wait.all(m.when(S.A), m.when(S.C));
+      Wait any = Wait.any(m.when(S.B), m.when(S.C));
+      m.add(S.A);
+      assertThat(all.isDone()).isFalse();
+      m.add(S.C);
+      all.await(WAIT);
+      any.await(WAIT);
+      assertThat(m.waitCount()).isZero(); // any cancelled its other part
+      Wait never = Wait.all(m.when(S.B), m.whenNot(S.A));
+      assertThatThrownBy(() -> never.await(Duration.ofMillis(1)))
+          .isInstanceOf(TimeoutException.class);
+      assertThat(m.waitCount()).isZero();
+    }
+  }
+
+  @Test
+  void W6_closeEndsPendingWaits() throws Exception {
+    MachineImpl<S> m = machine();
+    Wait w = m.when(S.C);
+    Wait closedWait = m.whenClosed();
+    assertThat(closedWait.isDone()).isFalse();
+    m.close();
+    closedWait.await(WAIT);
+    assertThat(m.whenClosed().isDone()).isTrue();
+    assertThatThrownBy(() -> w.await(WAIT)).isInstanceOf(MachineClosedException.class)
+        .hasMessageContaining("is closed; wait ended");
+    assertThatThrownBy(() -> m.when(S.A).await(WAIT)).isInstanceOf(MachineClosedException.class);
+    assertThat(m.waitCount()).isZero();
+  }
+
+  @Test
+  void W7_futureDependentsDoNotRunOnTheMachineThread() throws Exception {
+    try (MachineImpl<S> m = machine()) {
+      AtomicReference<Thread> ran = new AtomicReference<>();
+      CountDownLatch done = new CountDownLatch(1);
+      m.when(S.A).future().thenRun(() -> {
+        ran.set(Thread.currentThread());
+        done.countDown();
+      });
+      m.add(S.A);
+      done.await();
+      assertThat(ran.get()).isNotEqualTo(Thread.currentThread());
+      assertThat(ran.get().getName()).isEqualTo("stator-wait");
+      Wait failing = m.when(S.C);
+      var f = failing.future();
+      failing.cancel();
+      assertThatThrownBy(f::join).isInstanceOf(CancellationException.class);
+    }
+  }
+}
