@@ -68,8 +68,11 @@ final class ReferenceModel {
    * @param r5OrderSensitive whether R5 (in the mutation or its auto mutation) skipped an add
    *     target because of a state R5 itself had just pulled in, so that the order in which R5
    *     pulls targets decided the result
+   * @param reentries how many multi states entered again (R8), the auto mutation's included
+   * @param autoRan whether an auto mutation ran after it (Q4)
    */
-  record Outcome(boolean executed, List<String> calls, boolean r5OrderSensitive) {}
+  record Outcome(boolean executed, List<String> calls, boolean r5OrderSensitive, int reentries,
+      boolean autoRan) {}
 
   private final List<State> states;
   private final List<Integer> handlerOrder;
@@ -79,6 +82,8 @@ final class ReferenceModel {
   private long processed;
   private @Nullable Throwable lastError;
   private boolean r5OrderSensitive;
+  private int reentries;
+  private boolean autoRan;
 
   ReferenceModel(List<State> states, Variant variant) {
     this.states = List.copyOf(states);
@@ -158,8 +163,10 @@ final class ReferenceModel {
     if (kind == Kind.AUTO) throw new IllegalArgumentException("auto is the machine's own");
     List<String> calls = new ArrayList<>();
     r5OrderSensitive = false;
+    reentries = 0;
+    autoRan = false;
     boolean executed = mutate(kind, called, error, calls);
-    return new Outcome(executed, List.copyOf(calls), r5OrderSensitive);
+    return new Outcome(executed, List.copyOf(calls), r5OrderSensitive, reentries, autoRan);
   }
 
   private boolean mutate(Kind asCalled, List<Integer> called, @Nullable Throwable error,
@@ -203,8 +210,11 @@ final class ReferenceModel {
       return true;
     }
 
-    // P1, negotiation (all handlers accept here).
-    calls.add("anyEnter " + kind.name().toLowerCase(java.util.Locale.ROOT)); // P6
+    // P1, negotiation (all handlers accept here). The anyEnter entry also shows the event's
+    // entering and exiting states, in schema order.
+    calls.add("anyEnter " + kind.name().toLowerCase(java.util.Locale.ROOT) + " +" + names(enterers)
+        + " -" + names(exiting)); // P6
+    reentries += reentering.size();
     List<Integer> exitOrder = inHandlerOrder(exiting);
     if (variant != Variant.P1_EXITS_IN_HANDLER_ORDER) Collections.reverse(exitOrder);
     for (int x : exitOrder) calls.add("exit " + name(x));
@@ -240,7 +250,10 @@ final class ReferenceModel {
         for (int r : active) removed |= states.get(r).remove().contains(s);
         if (!removed) autos.add(s);
       }
-      if (!autos.isEmpty()) mutate(Kind.AUTO, autos, null, calls);
+      if (!autos.isEmpty()) {
+        autoRan = true;
+        mutate(Kind.AUTO, autos, null, calls);
+      }
     }
     return true;
   }
@@ -379,6 +392,12 @@ final class ReferenceModel {
 
   private String name(int x) {
     return states.get(x).name();
+  }
+
+  private List<String> names(Set<Integer> set) {
+    List<String> out = new ArrayList<>();
+    for (int x : new TreeSet<>(set)) out.add(name(x));
+    return out;
   }
 
   private static Set<Integer> minus(Set<Integer> a, Set<Integer> b) {
