@@ -28,10 +28,15 @@ import org.jspecify.annotations.Nullable;
  *       (so under {@code set} an active state pulled back in by {@code add} is "pulled").
  *   <li>R4 does not order the active states among themselves; it cannot matter, because the
  *       active set never holds two states of which one removes the other (R5).
- *   <li>R5: "in schema order" is read as: among the add targets of the entering survivors, the
- *       first in schema order that does not conflict is pulled next, until none is left.
+ *   <li>R5: "in schema order" is read as: among the add targets of the entering survivors
+ *       (states R5 pulls in that are not active are entering survivors too), the first in schema
+ *       order that does not conflict is pulled next, until none is left. So of two targets that
+ *       conflict the first in schema order wins, as R4 keeps the first in schema order of two
+ *       pulled states that remove each other.
  *   <li>P1 self handlers run for states called by {@code add}/{@code set} (and auto) that were
  *       already active; a {@code remove} of an active state is an exit, not a self call.
+ *   <li>R9 and P2: a self handler that refuses a no-op cancels it ({@code CANCELED}), as it
+ *       would cancel a transition; R9 says only that the other handlers do not run.
  *   <li>Q4: the auto mutation names the auto states in schema order; with none, no mutation.
  *   <li>C2: the snapshot's count of processed mutations counts the mutations callers made
  *       (canceled and no-op ones included), not the machine's own auto mutations.
@@ -81,6 +86,7 @@ final class ReferenceModel {
   private final long[] ticks;
   private long processed;
   private @Nullable Throwable lastError;
+  private Set<String> refusing = Set.of();
   private boolean r5OrderSensitive;
   private int reentries;
   private boolean autoRan;
@@ -94,6 +100,15 @@ final class ReferenceModel {
 
   ReferenceModel(List<State> states) {
     this(states, Variant.SPEC);
+  }
+
+  /**
+   * Makes the negotiation handlers named by {@code calls} refuse (P2), e.g. {@code "enter B"},
+   * {@code "pair A>B"}, {@code "self A"} or {@code "anyEnter"}; the others accept.
+   */
+  ReferenceModel refusing(Set<String> calls) {
+    this.refusing = Set.copyOf(calls);
+    return this;
   }
 
   // ------------------------------------------------------------------ reads
@@ -205,26 +220,35 @@ final class ReferenceModel {
 
     if (exiting.isEmpty() && enterers.isEmpty()) {
       // R9: EXECUTED without a transition; only self handlers of called, already active states.
-      for (int x : inHandlerOrder(calledBefore)) calls.add("self " + name(x));
+      for (int x : inHandlerOrder(calledBefore)) {
+        if (!negotiate("self " + name(x), calls)) return false; // P2 (see the class comment)
+      }
       if (error != null) lastError = error;
       return true;
     }
 
-    // P1, negotiation (all handlers accept here). The anyEnter entry also shows the event's
-    // entering and exiting states, in schema order.
+    // P1, negotiation; P2: a refusing handler cancels, no later handler runs, nothing changes.
+    // The anyEnter entry also shows the event's entering and exiting states, in schema order.
     calls.add("anyEnter " + kind.name().toLowerCase(java.util.Locale.ROOT) + " +" + names(enterers)
         + " -" + names(exiting)); // P6
-    reentries += reentering.size();
+    if (refusing.contains("anyEnter")) return false;
     List<Integer> exitOrder = inHandlerOrder(exiting);
     if (variant != Variant.P1_EXITS_IN_HANDLER_ORDER) Collections.reverse(exitOrder);
-    for (int x : exitOrder) calls.add("exit " + name(x));
-    for (int y : inHandlerOrder(enterers)) calls.add("enter " + name(y));
+    for (int x : exitOrder) {
+      if (!negotiate("exit " + name(x), calls)) return false;
+    }
+    for (int y : inHandlerOrder(enterers)) {
+      if (!negotiate("enter " + name(y), calls)) return false;
+    }
     for (int y : inHandlerOrder(enterers)) {
       for (int x : inHandlerOrder(before)) {
-        if (x != y) calls.add("pair " + name(x) + ">" + name(y));
+        if (x != y && !negotiate("pair " + name(x) + ">" + name(y), calls)) return false;
       }
     }
-    for (int x : inHandlerOrder(calledBefore)) calls.add("self " + name(x));
+    for (int x : inHandlerOrder(calledBefore)) {
+      if (!negotiate("self " + name(x), calls)) return false;
+    }
+    reentries += reentering.size();
 
     // P3 and C1: +1 on activation and deactivation, +2 for a multi state entered again.
     for (int x : exiting) ticks[x] += 1;
@@ -388,6 +412,12 @@ final class ReferenceModel {
       if (set.contains(x)) out.add(x);
     }
     return out;
+  }
+
+  /** Records a negotiation handler call; whether it accepts. */
+  private boolean negotiate(String call, List<String> calls) {
+    calls.add(call);
+    return !refusing.contains(call);
   }
 
   private String name(int x) {
