@@ -7,4 +7,5 @@ module dev.stator.core {
   requires static org.jspecify;
 
   exports dev.stator;
+  exports dev.stator.supervision;
 }

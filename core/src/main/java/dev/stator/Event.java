@@ -115,7 +115,7 @@ public final class Event<S> {
 
   /** Whether {@code state} is being deactivated. */
   public boolean isExiting(S state) {
-    return (before & ~after >>> machine.schema.indexOf(state) & 1) != 0;
+    return ((before & ~after) >>> machine.schema.indexOf(state) & 1) != 0;
   }
 
   /** The states named by the mutation, in schema order. */

@@ -66,22 +66,21 @@ final class Resolver {
         c = visit(s, c, order[k]);
       }
     }
-    // R5: pull in add targets of entering survivors again, skipping conflicts; requirements.
+    // R5: pull in the add targets of entering survivors again, targets in schema order,
+    // skipping a target that conflicts either way with the result; then requirements.
     long entering = (c & ~active) | (reenter & c);
-    boolean changed = true;
-    while (changed) {
-      changed = false;
-      for (long m = entering; m != 0; m &= m - 1) {
-        int i = Long.numberOfTrailingZeros(m);
-        for (long t = s.add[i] & ~c; t != 0; t &= t - 1) {
-          int j = Long.numberOfTrailingZeros(t);
-          if ((s.remove[j] & c) == 0 && (s.removedBy[j] & c) == 0) {
-            c |= 1L << j;
-            if ((active >>> j & 1) == 0) {
-              entering |= 1L << j;
-              changed = true;
-            }
-          }
+    long pulledFrom = 0;
+    while (entering != pulledFrom) {
+      long targets = 0;
+      for (long m = entering & ~pulledFrom; m != 0; m &= m - 1) {
+        targets |= s.add[Long.numberOfTrailingZeros(m)];
+      }
+      pulledFrom = entering;
+      for (long t = targets & ~c; t != 0; t &= t - 1) {
+        int j = Long.numberOfTrailingZeros(t);
+        if ((s.remove[j] & c) == 0 && (s.removedBy[j] & c) == 0) {
+          c |= 1L << j;
+          if ((active >>> j & 1) == 0) entering |= 1L << j;
         }
       }
     }
