@@ -29,6 +29,8 @@ public final class Event<S> {
   Args args = Args.NONE;
   @Nullable String source;
   String handler = "";
+  int state = -1; // the state of the handler being called, or -1 (any handlers)
+  boolean finalPhase;
 
   Event(MachineImpl<S> machine) {
     this.machine = machine;
@@ -57,6 +59,28 @@ public final class Event<S> {
   /** The name of the handler being called, or an empty string outside handlers. */
   public String handler() {
     return handler;
+  }
+
+  /**
+   * The scope of the handler's state (for {@code xState} the activation that just began; for
+   * {@code xEnd} the one that just ended). Available in final handlers only.
+   *
+   * @throws IllegalStateException in negotiation handlers and in {@code anyState}
+   */
+  public StateScope<S> scope() {
+    if (state < 0) {
+      throw new IllegalStateException("handler " + handler + " belongs to no state; use "
+          + "scope(state)");
+    }
+    return machine.scopeOf(state, finalPhase);
+  }
+
+  /**
+   * The scope of an active state (or of one that exited in this transition). Available in final
+   * handlers only.
+   */
+  public StateScope<S> scope(S state) {
+    return machine.scopeOf(machine.schema.indexOf(state), finalPhase);
   }
 
   /** The mutation's arguments. */

@@ -55,7 +55,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param <S> the type that names a state
  */
-public sealed interface Machine<S> extends AutoCloseable permits MachineImpl {
+public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
 
   /** Starts building a machine of {@code schema}. */
   static <S> Builder<S> of(Schema<S> schema) {
@@ -213,6 +213,7 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineImpl {
     @Nullable ThreadFactory threadFactory;
     @Nullable Duration handlerTimeout = Duration.ofSeconds(1);
     int queueLimit = 100_000;
+    Duration scopeCloseTimeout = Duration.ofSeconds(1);
     @Nullable Snapshot restore;
     private Binder.@Nullable Lambdas lambdas;
 
@@ -350,6 +351,22 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineImpl {
     /** Lets handlers run for any time (a stuck handler then wedges the machine). */
     public Builder<S> noHandlerTimeout() {
       this.handlerTimeout = null;
+      return this;
+    }
+
+    /**
+     * How long closing a state scope waits for its tasks to end after they were interrupted
+     * (default 1 s). Past it the machine records an error naming the tasks and closes the
+     * scope's resources anyway. The machine's handlers wait meanwhile.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder<S> scopeCloseTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("scope close timeout must not be negative: " + timeout);
+      }
+      this.scopeCloseTimeout = timeout;
       return this;
     }
 

@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The engine behind {@link Machine}.
  */
-final class MachineImpl<S> implements Machine<S> {
+final class MachineImpl<S> extends MachineBase<S> {
   /* Design.
    *
    * Ownership. One thread at a time "drains" the machine: it holds `status` and is the only one
@@ -114,6 +114,9 @@ final class MachineImpl<S> implements Machine<S> {
   private long transitions;
   private int held; // the exact status value this drainer holds
   private @Nullable Mutation current; // the queued mutation running now, for the watchdog
+  private @Nullable Scope<S> @Nullable [] scopes; // the latest scope of each state
+  private long scopeMask; // states whose latest scope is open
+  private final ArrayList<Scope<S>> ending = new ArrayList<>(0); // ended at the running commit
   private MutationKind curKind = MutationKind.ADD;
   private int curFlags;
 
@@ -166,96 +169,18 @@ final class MachineImpl<S> implements Machine<S> {
   // ================================================================ mutations
 
   @Override
-  public Result add(S state) {
-    return submit(MutationKind.ADD, 1L << schema.indexOf(state), null, Args.NONE, 0);
+  MachineImpl<S> core() {
+    return this;
   }
 
   @Override
-  public Result add(S state, Args args) {
-    return submit(MutationKind.ADD, 1L << schema.indexOf(state), null, checkArgs(args), 0);
-  }
-
-  @Override
-  public Result add(Collection<? extends S> states, Args args) {
-    byte[] order = order(states);
-    return submit(MutationKind.ADD, maskOf(order), order, checkArgs(args), 0);
-  }
-
-  @Override
-  public Result remove(S state) {
-    return submit(MutationKind.REMOVE, 1L << schema.indexOf(state), null, Args.NONE, 0);
-  }
-
-  @Override
-  public Result remove(S state, Args args) {
-    return submit(MutationKind.REMOVE, 1L << schema.indexOf(state), null, checkArgs(args), 0);
-  }
-
-  @Override
-  public Result remove(Collection<? extends S> states, Args args) {
-    byte[] order = order(states);
-    return submit(MutationKind.REMOVE, maskOf(order), order, checkArgs(args), 0);
-  }
-
-  @Override
-  public Result set(Collection<? extends S> states, Args args) {
-    byte[] order = order(states);
-    return submit(MutationKind.SET, maskOf(order), order, checkArgs(args), 0);
-  }
-
-  @Override
-  public Result set(S state) {
-    return submit(MutationKind.SET, 1L << schema.indexOf(state), null, Args.NONE, 0);
-  }
-
-  @Override
-  public Result toggle(S state) {
-    return submit(MutationKind.ADD, 1L << schema.indexOf(state), null, Args.NONE,
-        Mutation.TOGGLE);
-  }
-
-  @Override
-  public Result addError(Throwable error) {
-    java.util.Objects.requireNonNull(error, "error");
-    return submit(MutationKind.ADD, 1L << schema.exception, null, Args.of(Key.ERROR, error),
-        Mutation.ERROR);
-  }
-
-  @Override
-  public Result addError(S errorState, Throwable error) {
-    java.util.Objects.requireNonNull(error, "error");
-    int i = schema.indexOf(errorState);
-    byte[] order = {(byte) i, (byte) schema.exception};
-    return submit(MutationKind.ADD, maskOf(order), order, Args.of(Key.ERROR, error),
-        Mutation.ERROR);
-  }
-
-  @Override
-  public Result removeError() {
-    return submit(MutationKind.REMOVE, 1L << schema.exception, null, Args.NONE, 0);
-  }
-
-  private Args checkArgs(Args args) {
-    return java.util.Objects.requireNonNull(args, "args");
-  }
-
-  private byte[] order(Collection<? extends S> states) {
-    java.util.Objects.requireNonNull(states, "states");
-    byte[] out = new byte[states.size()];
-    int k = 0;
-    for (S s : states) out[k++] = (byte) schema.indexOf(s);
-    return out;
-  }
-
-  private static long maskOf(byte[] order) {
-    long m = 0;
-    for (byte b : order) m |= 1L << b;
-    return m;
+  Result submit(MutationKind kind, long called, byte @Nullable [] order, Args args, int flags) {
+    return submit(kind, called, order, args, flags, null);
   }
 
   /** Runs the mutation now if the machine is idle, or queues it. */
-  private Result submit(MutationKind kind, long called, byte @Nullable [] order, Args args,
-      int flags) {
+  Result submit(MutationKind kind, long called, byte @Nullable [] order, Args args,
+      int flags, @Nullable Scope<?> guard) {
     if (closed) throw closedError(kind, called);
     Thread me = Thread.currentThread();
     Set<Thread> ab = abandoned;
@@ -263,7 +188,7 @@ final class MachineImpl<S> implements Machine<S> {
     if (me == drainer) { // from a handler or tracer of this machine
       Event<S> e = event;
       Mutation m = new Mutation(kind, called, order, args, flags,
-          e == null ? null : id() + "/" + e.id);
+          e == null ? null : id() + "/" + e.id, guard);
       if ((flags & Mutation.ERROR) != 0) {
         priorityQueue().add(m);
       } else {
@@ -274,10 +199,10 @@ final class MachineImpl<S> implements Machine<S> {
     if (!config.confined) {
       int token = gen << 3 | 1;
       if (STATUS.compareAndSet(this, 0, token)) {
-        return runNow(me, token, kind, called, order, args, flags);
+        return runNow(me, token, kind, called, order, args, flags, guard);
       }
     }
-    Mutation m = new Mutation(kind, called, order, args, flags, null);
+    Mutation m = new Mutation(kind, called, order, args, flags, null, guard);
     enqueue(m);
     if (config.confined) {
       if (ownerParked) LockSupport.unpark(owner);
@@ -288,7 +213,7 @@ final class MachineImpl<S> implements Machine<S> {
   }
 
   private Result runNow(Thread me, int token, MutationKind kind, long called,
-      byte @Nullable [] order, Args args, int flags) {
+      byte @Nullable [] order, Args args, int flags, @Nullable Scope<?> guard) {
     drainer = me;
     held = token;
     Watchdog.Watch w = watch;
@@ -298,11 +223,11 @@ final class MachineImpl<S> implements Machine<S> {
     boolean ran = false;
     try {
       if (head == null && inbox == null) {
-        ok = execute(kind, called, order, args, flags, null, null);
+        ok = execute(kind, called, order, args, flags, null, guard);
         ran = true;
         afterTransition();
       } else { // keep FIFO with what is already queued
-        queuedMine = new Mutation(kind, called, order, args, flags, null);
+        queuedMine = new Mutation(kind, called, order, args, flags, null, guard);
         try {
           enqueue(queuedMine);
         } catch (RuntimeException full) { // queue full or closed: release, then report
@@ -412,13 +337,16 @@ final class MachineImpl<S> implements Machine<S> {
           continue;
         }
         current = m;
-        boolean ok = execute(m.kind, m.called, m.order, m.args, m.flags, m.source, m);
+        boolean ok = execute(m.kind, m.called, m.order, m.args, m.flags, m.source, m.scope);
         current = null;
         m.complete(ok);
         afterTransition();
         if (++batch >= config.drainBatch && (head != null || inbox != null) && handOff()) return;
       }
-      if (closed) failPriority();
+      if (closed) {
+        closeAllScopes();
+        failPriority();
+      }
       drainer = null;
       if (!STATUS.compareAndSet(this, held, 0)) throw ABANDONED;
       if (waits.length != 0) recheckWaits();
@@ -484,11 +412,12 @@ final class MachineImpl<S> implements Machine<S> {
           continue;
         }
         current = m;
-        boolean ok = execute(m.kind, m.called, m.order, m.args, m.flags, m.source, m);
+        boolean ok = execute(m.kind, m.called, m.order, m.args, m.flags, m.source, m.scope);
         current = null;
         m.complete(ok);
         afterTransition();
       }
+      closeAllScopes();
       failPriority();
       drainer = null;
       STATUS.compareAndSet(this, held, 0);
@@ -510,7 +439,7 @@ final class MachineImpl<S> implements Machine<S> {
       Mutation e = p == null ? null : p.poll();
       if (e != null) {
         current = e;
-        boolean ok = execute(e.kind, e.called, e.order, e.args, e.flags, e.source, e);
+        boolean ok = execute(e.kind, e.called, e.order, e.args, e.flags, e.source, e.scope);
         current = null;
         e.complete(ok);
         continue;
@@ -536,7 +465,11 @@ final class MachineImpl<S> implements Machine<S> {
    * if the watchdog took the machine over meanwhile. Drainer only.
    */
   private boolean execute(MutationKind kind, long called, byte @Nullable [] order, Args args,
-      int flags, @Nullable String source, @Nullable Mutation ticket) {
+      int flags, @Nullable String source, @Nullable Scope<?> guard) {
+    if (guard != null && ticks[guard.index] != guard.tick) { // a stale scope's mutation
+      QUEUE_TICK.setOpaque(this, queueTick + 1);
+      return false;
+    }
     long before = active;
     if ((flags & Mutation.TOGGLE) != 0 && (before & called) == called) kind = MutationKind.REMOVE;
     long target = Resolver.resolve(schema, kind, called, order, before);
@@ -568,6 +501,8 @@ final class MachineImpl<S> implements Machine<S> {
       e.entering = accepted ? entering | reenter : 0;
       e.args = args;
       e.source = source;
+      e.finalPhase = false;
+      e.state = -1;
     } else {
       ++transitions;
     }
@@ -598,7 +533,13 @@ final class MachineImpl<S> implements Machine<S> {
     }
     if ((flags & Mutation.ERROR) != 0) lastError = args.get(Key.ERROR);
     commit(target, exiting | entering, reenter, counted);
-    if (h != null) finish(h, e, exiting, entering | reenter, changes);
+    long ended = (exiting | reenter) & scopeMask;
+    if (ended != 0) endScopes(ended);
+    if (h != null) {
+      if (e != null) e.finalPhase = true;
+      finish(h, e, exiting, entering | reenter, changes);
+    }
+    if (!ending.isEmpty()) closeEndedScopes();
     if (changes && kind != MutationKind.AUTO
         && (flags & (Mutation.ERROR | Mutation.FROM_AUTO)) != (Mutation.ERROR | Mutation.FROM_AUTO)) {
       autoPending = true;
@@ -640,6 +581,7 @@ final class MachineImpl<S> implements Machine<S> {
     Binder.Source[] src = h.sources;
     int[] order = schema.handlerOrder;
     if (changes && h.anyEnter) {
+      e.state = -1;
       for (Binder.Source s : src) {
         Binder.Invoker inv = s.plan.anyEnter;
         if (inv != null && !call(inv, s.target, "anyEnter", e, true)) return false;
@@ -663,6 +605,7 @@ final class MachineImpl<S> implements Machine<S> {
         for (Binder.Source s : src) {
           Binder.Invoker[][] pairs = s.plan.pairs;
           Binder.Invoker inv = pairs == null || pairs[y] == null ? null : pairs[y][x];
+          e.state = y;
           if (inv != null && !call(inv, s.target, s.plan.pairNames[y][x], e, true)) return false;
         }
       }
@@ -686,6 +629,7 @@ final class MachineImpl<S> implements Machine<S> {
       callAll(src, Binder.STATE, order[Long.numberOfTrailingZeros(r)], e, false);
     }
     if (changes && h.anyState) {
+      e.state = -1;
       for (Binder.Source s : src) {
         Binder.Invoker inv = s.plan.anyState;
         if (inv != null) call(inv, s.target, "anyState", e, false);
@@ -695,6 +639,7 @@ final class MachineImpl<S> implements Machine<S> {
 
   private boolean callAll(Binder.Source[] src, int phase, int state, Event<S> e,
       boolean negotiation) {
+    e.state = state;
     for (Binder.Source s : src) {
       Binder.Invoker inv = s.plan.byPhase[phase][state];
       if (inv != null && !call(inv, s.target, s.plan.names[phase][state], e, negotiation)) {
@@ -743,7 +688,7 @@ final class MachineImpl<S> implements Machine<S> {
     }
     int flags = Mutation.ERROR | (curKind == MutationKind.AUTO ? Mutation.FROM_AUTO : 0);
     priorityQueue().add(new Mutation(MutationKind.ADD, 1L << schema.exception, null,
-        Args.of(Key.ERROR, failure), flags, id() + "/" + e.id));
+        Args.of(Key.ERROR, failure), flags, id() + "/" + e.id, null));
     if (!handlers.observesErrors && !config.tracing) {
       LOG.log(System.Logger.Level.WARNING, "machine " + id() + ": handler " + name
           + " threw; Exception added", failure);
@@ -799,7 +744,7 @@ final class MachineImpl<S> implements Machine<S> {
     if (cur != null) cur.complete(committed);
     if (committed) autoPending = true;
     priorityQueue().addFirst(new Mutation(MutationKind.ADD, 1L << schema.exception, null,
-        Args.of(Key.ERROR, error), Mutation.ERROR, null));
+        Args.of(Key.ERROR, error), Mutation.ERROR, null, null));
     try {
       afterTransition();
       if (config.confined) {
@@ -810,6 +755,113 @@ final class MachineImpl<S> implements Machine<S> {
     } catch (Abandoned a) {
       leaveAbandoned(me);
     }
+  }
+
+  // ================================================================ scopes
+
+  /** The scope of state i's current activation, created on first use; drainer only. */
+  Scope<S> scopeOf(int i, boolean finalPhase) {
+    if (Thread.currentThread() != drainer) {
+      throw new IllegalStateException("a scope is obtained in a handler of machine " + id());
+    }
+    if (!finalPhase) {
+      throw new IllegalStateException("scope() of " + schema.names[i] + " is not available in "
+          + "negotiation handlers: the transition may still be canceled; use it in "
+          + Binder.prefix(schema.names[i]) + "State");
+    }
+    @SuppressWarnings("unchecked")
+    Scope<S>[] all = scopes;
+    if (all == null) scopes = all = (Scope<S>[]) new Scope<?>[schema.size];
+    Scope<S> s = all[i];
+    if (s != null && s.tick == ticks[i]) return s; // this activation's
+    if ((active >>> i & 1) == 0) {
+      for (Scope<S> x : ending) {
+        if (x.index == i) return x; // an End handler asking for the scope that just ended
+      }
+      throw new IllegalStateException("state " + schema.names[i] + " of machine " + id()
+          + " is not active: it has no scope");
+    }
+    s = new Scope<>(this, i, ticks[i]);
+    all[i] = s;
+    scopeMask |= 1L << i;
+    if (config.tracing) {
+      Scope<S> opened = s;
+      trace(() -> config.tracer.scopeOpened(this, opened));
+    }
+    return s;
+  }
+
+  /** Ends the scopes of states that exited or entered again (at commit); drainer only. */
+  private void endScopes(long mask) {
+    Scope<S>[] all = scopes;
+    scopeMask &= ~mask;
+    for (long r = schema.toRank(mask); r != 0; r &= ~Long.highestOneBit(r)) {
+      Scope<S> s = all[schema.handlerOrder[63 - Long.numberOfLeadingZeros(r)]];
+      s.end();
+      ending.add(s); // reverse handler order
+    }
+  }
+
+  /** Closes the scopes ended by the running transition, in reverse handler order. */
+  private void closeEndedScopes() {
+    for (Scope<S> s : ending) closeScope(s);
+    ending.clear();
+  }
+
+  private void closeScope(Scope<S> s) {
+    Scope.ScopeCloseException failure = s.close(config.scopeCloseNanos);
+    if (config.tracing) trace(() -> config.tracer.scopeClosed(this, s, failure));
+    if (failure != null) {
+      LOG.log(System.Logger.Level.WARNING, failure.getMessage(), failure);
+      if (!closed) {
+        priorityQueue().add(new Mutation(MutationKind.ADD, 1L << schema.exception, null,
+            Args.of(Key.ERROR, failure), Mutation.ERROR, null, null));
+      }
+    }
+  }
+
+  /** On close: ends every open scope, then closes them; drainer only. */
+  private void closeAllScopes() {
+    Scope<S>[] all = scopes;
+    if (all == null || scopeMask == 0) return;
+    long mask = scopeMask;
+    endScopes(mask);
+    closeEndedScopes();
+  }
+
+  /** The supervisor of a scope's tasks; a task failure becomes an error state. */
+  dev.stator.supervision.Supervisor supervisorFor(Scope<S> scope) {
+    String name = id() + "/" + scope.state() + "@" + scope.tick;
+    return dev.stator.supervision.Supervisor.builder(name)
+        .threadFactory(config.taskFactory)
+        .logger(LOG)
+        .onFailure((task, failure) -> taskFailed(scope, task.name(), failure))
+        .build();
+  }
+
+  private void taskFailed(Scope<S> scope, String task, Throwable failure) {
+    LOG.log(System.Logger.Level.WARNING, "task '" + task + "' of " + scope + " failed",
+        failure);
+    if (closed) return;
+    try {
+      addError(failure);
+    } catch (RuntimeException e) { // closed or full meanwhile: the log above is the record
+      failure.addSuppressed(e);
+    }
+  }
+
+  java.util.concurrent.ThreadFactory holderFactory() {
+    return config.holderFactory;
+  }
+
+  java.time.Duration scopeCloseBound() {
+    return config.scopeCloseNanos;
+  }
+
+  /** The latest scope of a state, or null (tests). */
+  @Nullable Scope<S> latestScope(S state) {
+    Scope<S>[] all = scopes;
+    return all == null ? null : all[schema.indexOf(state)];
   }
 
   // ================================================================ waits
@@ -882,7 +934,7 @@ final class MachineImpl<S> implements Machine<S> {
     return MachineWait.of(cf);
   }
 
-  private long tickAt(int i) {
+  long tickAt(int i) {
     return (long) TICKS.getOpaque(ticks, i);
   }
 
@@ -1069,6 +1121,7 @@ final class MachineImpl<S> implements Machine<S> {
       if (STATUS.compareAndSet(this, 0, token)) {
         drainer = me;
         held = token;
+        closeAllScopes();
         failQueued();
         failPriority();
         drainer = null;
@@ -1137,7 +1190,7 @@ final class MachineImpl<S> implements Machine<S> {
   static final class Config {
     static final int DRAIN_BATCH = 1024;
     private static final Config DEFAULT = new Config(List.of(), false, null,
-        Duration.ofSeconds(1), 100_000);
+        Duration.ofSeconds(1), 100_000, Duration.ofSeconds(1));
 
     final Tracer tracer;
     final boolean tracing;
@@ -1145,12 +1198,15 @@ final class MachineImpl<S> implements Machine<S> {
     final ThreadFactory drainFactory;
     final ThreadFactory ownerFactory;
     final long timeoutNanos;
+    final Duration scopeCloseNanos;
+    final ThreadFactory taskFactory;
+    final ThreadFactory holderFactory;
     final int queueLimit;
     final int drainBatch = DRAIN_BATCH;
     private final Set<String> tracerFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Config(List<Tracer> tracers, boolean confined, @Nullable ThreadFactory factory,
-        @Nullable Duration timeout, int queueLimit) {
+        @Nullable Duration timeout, int queueLimit, Duration scopeClose) {
       this.tracer = tracers.isEmpty() ? Tracer.NOOP
           : tracers.size() == 1 ? tracers.get(0) : new Tracers(tracers);
       this.tracing = !tracers.isEmpty();
@@ -1160,16 +1216,22 @@ final class MachineImpl<S> implements Machine<S> {
       this.ownerFactory = factory != null ? factory
           : Thread.ofPlatform().daemon().name("stator-owner-", 0).factory();
       this.timeoutNanos = timeout == null ? 0 : timeout.toNanos();
+      this.scopeCloseNanos = scopeClose;
+      this.taskFactory = factory != null ? factory
+          : Thread.ofVirtual().name("stator-task-", 0).factory();
+      this.holderFactory = factory != null ? factory
+          : Thread.ofVirtual().name("stator-hold-", 0).factory();
       this.queueLimit = queueLimit;
     }
 
     static Config of(Machine.Builder<?> b) {
       if (b.tracers.isEmpty() && !b.confined && b.threadFactory == null
-          && Duration.ofSeconds(1).equals(b.handlerTimeout) && b.queueLimit == 100_000) {
+          && Duration.ofSeconds(1).equals(b.handlerTimeout) && b.queueLimit == 100_000
+          && Duration.ofSeconds(1).equals(b.scopeCloseTimeout)) {
         return DEFAULT;
       }
       return new Config(List.copyOf(b.tracers), b.confined, b.threadFactory, b.handlerTimeout,
-          b.queueLimit);
+          b.queueLimit, b.scopeCloseTimeout);
     }
 
     void tracerFailed(String machine, Throwable t) {
@@ -1226,6 +1288,16 @@ final class MachineImpl<S> implements Machine<S> {
     @Override
     public void machineClosed(Machine<?> m) {
       for (Tracer t : all) t.machineClosed(m);
+    }
+
+    @Override
+    public void scopeOpened(Machine<?> m, StateScope<?> s) {
+      for (Tracer t : all) t.scopeOpened(m, s);
+    }
+
+    @Override
+    public void scopeClosed(Machine<?> m, StateScope<?> s, @Nullable Throwable f) {
+      for (Tracer t : all) t.scopeClosed(m, s, f);
     }
   }
 

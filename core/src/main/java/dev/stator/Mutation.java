@@ -45,6 +45,7 @@ final class Mutation implements Result {
   final Args args;
   final int flags;
   final @Nullable String source;
+  final @Nullable Scope<?> scope; // a scope's mutation: CANCELED if the scope has ended
   /** Next in the machine's queue; written by the queue only. */
   @Nullable Mutation next;
 
@@ -53,7 +54,8 @@ final class Mutation implements Result {
   private @Nullable RuntimeException failure; // written before state becomes FAILED
 
   Mutation(MutationKind kind, long called, byte @Nullable [] order, Args args, int flags,
-      @Nullable String source) {
+      @Nullable String source, @Nullable Scope<?> scope) {
+    this.scope = scope;
     this.kind = kind;
     this.called = called;
     this.order = order;

@@ -70,6 +70,17 @@ public abstract class Tracer {
    */
   public void transitionEnd(Event<?> event, boolean executed) {}
 
+  /** A state scope was created (on first use, in a final handler). */
+  public void scopeOpened(Machine<?> machine, StateScope<?> scope) {}
+
+  /**
+   * A state scope closed: its tasks ended (or outlived the bound) and its resources were
+   * closed.
+   *
+   * @param failure the failures, as one exception with the others suppressed, or {@code null}
+   */
+  public void scopeClosed(Machine<?> machine, StateScope<?> scope, @Nullable Throwable failure) {}
+
   /** A machine closed; no transitions follow. */
   public void machineClosed(Machine<?> machine) {}
 

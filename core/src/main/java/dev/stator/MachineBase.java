@@ -1,0 +1,106 @@
+package dev.stator;
+
+import java.util.Collection;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The mutation methods of {@link Machine}, written once over {@link #submit}: the machine
+ * itself submits unguarded, a scope's view ({@link ScopedMachine}) submits guarded by its scope.
+ */
+abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, ScopedMachine {
+
+  /** The engine. */
+  abstract MachineImpl<S> core();
+
+  /** Resolves and runs, or queues, one mutation. */
+  abstract Result submit(MutationKind kind, long called, byte @Nullable [] order, Args args,
+      int flags);
+
+  @Override
+  public Result add(S state) {
+    return submit(MutationKind.ADD, 1L << core().schema.indexOf(state), null, Args.NONE, 0);
+  }
+
+  @Override
+  public Result add(S state, Args args) {
+    return submit(MutationKind.ADD, 1L << core().schema.indexOf(state), null, checkArgs(args), 0);
+  }
+
+  @Override
+  public Result add(Collection<? extends S> states, Args args) {
+    byte[] order = order(states);
+    return submit(MutationKind.ADD, maskOf(order), order, checkArgs(args), 0);
+  }
+
+  @Override
+  public Result remove(S state) {
+    return submit(MutationKind.REMOVE, 1L << core().schema.indexOf(state), null, Args.NONE, 0);
+  }
+
+  @Override
+  public Result remove(S state, Args args) {
+    return submit(MutationKind.REMOVE, 1L << core().schema.indexOf(state), null, checkArgs(args), 0);
+  }
+
+  @Override
+  public Result remove(Collection<? extends S> states, Args args) {
+    byte[] order = order(states);
+    return submit(MutationKind.REMOVE, maskOf(order), order, checkArgs(args), 0);
+  }
+
+  @Override
+  public Result set(Collection<? extends S> states, Args args) {
+    byte[] order = order(states);
+    return submit(MutationKind.SET, maskOf(order), order, checkArgs(args), 0);
+  }
+
+  @Override
+  public Result set(S state) {
+    return submit(MutationKind.SET, 1L << core().schema.indexOf(state), null, Args.NONE, 0);
+  }
+
+  @Override
+  public Result toggle(S state) {
+    return submit(MutationKind.ADD, 1L << core().schema.indexOf(state), null, Args.NONE,
+        Mutation.TOGGLE);
+  }
+
+  @Override
+  public Result addError(Throwable error) {
+    java.util.Objects.requireNonNull(error, "error");
+    return submit(MutationKind.ADD, 1L << core().schema.exception, null, Args.of(Key.ERROR, error),
+        Mutation.ERROR);
+  }
+
+  @Override
+  public Result addError(S errorState, Throwable error) {
+    java.util.Objects.requireNonNull(error, "error");
+    int i = core().schema.indexOf(errorState);
+    byte[] order = {(byte) i, (byte) core().schema.exception};
+    return submit(MutationKind.ADD, maskOf(order), order, Args.of(Key.ERROR, error),
+        Mutation.ERROR);
+  }
+
+  @Override
+  public Result removeError() {
+    return submit(MutationKind.REMOVE, 1L << core().schema.exception, null, Args.NONE, 0);
+  }
+
+  private Args checkArgs(Args args) {
+    return java.util.Objects.requireNonNull(args, "args");
+  }
+
+  private byte[] order(Collection<? extends S> states) {
+    java.util.Objects.requireNonNull(states, "states");
+    byte[] out = new byte[states.size()];
+    int k = 0;
+    for (S s : states) out[k++] = (byte) core().schema.indexOf(s);
+    return out;
+  }
+
+  private static long maskOf(byte[] order) {
+    long m = 0;
+    for (byte b : order) m |= 1L << b;
+    return m;
+  }
+}
