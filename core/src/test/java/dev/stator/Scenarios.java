@@ -21,7 +21,14 @@ import net.jqwik.api.Tuple;
  * with relations of its own. Relations are generated freely and then repaired so that the schema
  * passes validation (S2): self references and duplicates go, a {@code require}/{@code after}
  * edge that would close a cycle goes, and a {@code remove} between a state and one it requires
- * goes. All repairs are deterministic, so jqwik can shrink the raw relation lists.
+ * goes. A state's removes are made mutual with a chance of 40% (as in most real schemas; R4's
+ * visiting order is only observable with states that remove each other). All repairs are
+ * deterministic, so jqwik can shrink the raw relation lists.
+ *
+ * <p>Mutations use the public API: {@code add}/{@code remove}/{@code set} of 1..3 distinct states
+ * in a random caller's order (the collection forms), their single-state forms, {@code toggle}
+ * (single-state only in the API), {@code addError} with and without a state, and
+ * {@code removeError}.
  */
 final class Scenarios {
   private Scenarios() {}
