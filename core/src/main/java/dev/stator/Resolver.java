@@ -66,23 +66,26 @@ final class Resolver {
         c = visit(s, c, order[k]);
       }
     }
-    // R5: pull in the add targets of entering survivors again, targets in schema order,
-    // skipping a target that conflicts either way with the result; then requirements.
-    long entering = (c & ~active) | (reenter & c);
-    long pulledFrom = 0;
-    while (entering != pulledFrom) {
-      long targets = 0;
-      for (long m = entering & ~pulledFrom; m != 0; m &= m - 1) {
-        targets |= s.add[Long.numberOfTrailingZeros(m)];
+    // R5: pull in the add targets of entering survivors again, one at a time, always the first
+    // pending target in schema order; a pulled state's own targets join the pending ones. A
+    // target that conflicts either way with the result is skipped (conflicts only grow).
+    long pending = 0;
+    for (long m = (c & ~active) | (reenter & c); m != 0; m &= m - 1) {
+      pending |= s.add[Long.numberOfTrailingZeros(m)];
+    }
+    pending &= ~c;
+    long skipped = 0;
+    while (pending != 0) {
+      int j = Long.numberOfTrailingZeros(pending);
+      long bit = 1L << j;
+      pending &= ~bit;
+      if ((s.remove[j] & c) == 0 && (s.removedBy[j] & c) == 0) {
+        c |= bit;
+        if ((active & bit) == 0) pending |= s.add[j];
+      } else {
+        skipped |= bit;
       }
-      pulledFrom = entering;
-      for (long t = targets & ~c; t != 0; t &= t - 1) {
-        int j = Long.numberOfTrailingZeros(t);
-        if ((s.remove[j] & c) == 0 && (s.removedBy[j] & c) == 0) {
-          c |= 1L << j;
-          if ((active >>> j & 1) == 0) entering |= 1L << j;
-        }
-      }
+      pending &= ~c & ~skipped;
     }
     return requireFilter(s, c);
   }

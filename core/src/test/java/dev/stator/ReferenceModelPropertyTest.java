@@ -26,7 +26,6 @@ import net.jqwik.api.RandomDistribution;
 import net.jqwik.api.Tuple;
 import net.jqwik.api.statistics.Statistics;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -205,8 +204,6 @@ class ReferenceModelPropertyTest {
    * only in a second round, where it conflicts with C.
    */
   @Test
-  @Disabled("engine bug: R5 pulls the targets of states pulled by R5 in a later round, not in "
-      + "schema order with the others, reported")
   void R5_targetsOfStatesPulledByR5TakeTheirTurnInSchemaOrder() {
     Schema<String> schema = Schema.named("R5rounds")
         .state("A", r -> r.remove("C"))
