@@ -43,16 +43,6 @@ import org.junit.jupiter.api.Test;
 class ReferenceModelPropertyTest {
   private static final int TRIES = 1000;
 
-  /**
-   * The engine's R5 pulls the add targets of states that R5 itself pulled in only after all the
-   * targets of the R4 survivors (in rounds), not in schema order together with them; see
-   * {@link #R5_targetsOfStatesPulledByR5TakeTheirTurnInSchemaOrder()}. While that is open, a
-   * scenario stops (and passes) at the first step that disagrees with the model only where the
-   * model says the R5 order decided the result; every other step and scenario is checked in full.
-   * Set to false when the engine is fixed.
-   */
-  static final boolean KNOWN_R5_ORDER_BUG = true;
-
   // ================================================================== properties
 
   @Property(tries = TRIES, afterFailure = AfterFailureMode.RANDOM_SEED)
@@ -159,7 +149,8 @@ class ReferenceModelPropertyTest {
   /**
    * R5 pulls the add targets of the entering survivors in schema order: of two targets that
    * conflict, the first in schema order is pulled, as R4 keeps the first in schema order of two
-   * pulled states that remove each other (not the target of the first source: E1's B).
+   * pulled states that remove each other (not the target of the first source: E1's B, as the
+   * engine once did; found by the property).
    */
   @Test
   void R5_addTargetsArePulledAgainInSchemaOrder() {
@@ -200,8 +191,8 @@ class ReferenceModelPropertyTest {
    * R5 in schema order, also for the targets of states that R5 itself pulls in: B (pulled again
    * as E's target) pulls A, and A comes before C in schema order, so A is pulled and C, which A
    * removes, is skipped. This is the result R2 and R4 give without K (C is dropped in R4 as the
-   * later of two pulled states that conflict). The engine pulls E's targets B and C first and A
-   * only in a second round, where it conflicts with C.
+   * later of two pulled states that conflict). Found by the property; the engine once pulled
+   * E's targets B and C first and A only in a second round, where it conflicted with C.
    */
   @Test
   void R5_targetsOfStatesPulledByR5TakeTheirTurnInSchemaOrder() {
@@ -345,7 +336,6 @@ class ReferenceModelPropertyTest {
     int executed;
     int canceled;
     int noOps;
-    int toleratedR5;
     int r5Decided;
     int reentries;
     int autos;
@@ -364,7 +354,6 @@ class ReferenceModelPropertyTest {
       Statistics.label("has a multi re-entry (R8)").collect(reentries > 0);
       Statistics.label("has an auto mutation (Q4)").collect(autos > 0);
       Statistics.label("R5 order decided a result").collect(r5Decided > 0);
-      Statistics.label("stopped at the known R5 order bug").collect(toleratedR5 > 0);
     }
   }
 
@@ -410,8 +399,7 @@ class ReferenceModelPropertyTest {
         Result r = op.applyTo(m, spec, error);
         running[0] = -1;
         ReferenceModel.Outcome exp = model.run(op.modelKind(), Scenarios.called(op, spec), error);
-        boolean r5 = exp.r5OrderSensitive();
-        if (r5) tally.r5Decided++;
+        if (exp.r5OrderSensitive()) tally.r5Decided++;
         tally.reentries += exp.reentries();
         if (exp.autoRan()) tally.autos++;
         if (exp.executed()) tally.executed++;
@@ -436,7 +424,6 @@ class ReferenceModelPropertyTest {
             String qw = "queued step " + j + ": " + q.describe(spec) + " with active "
                 + model.activeNames();
             ReferenceModel.Outcome qe = model.run(q.modelKind(), Scenarios.called(q, spec), null);
-            r5 |= qe.r5OrderSensitive();
             if (qe.r5OrderSensitive()) tally.r5Decided++;
             tally.reentries += qe.reentries();
             if (qe.autoRan()) tally.autos++;
@@ -448,11 +435,6 @@ class ReferenceModelPropertyTest {
         }
         if (bad == null) bad = compareState(where, m, model);
         if (bad == null) bad = invariants(where, m);
-        if (bad != null && r5 && KNOWN_R5_ORDER_BUG && variant == ReferenceModel.Variant.SPEC) {
-          tally.toleratedR5++;
-          // The engine's invariants must hold even here.
-          return invariants(where, m);
-        }
         if (bad != null) return bad;
       }
     }
