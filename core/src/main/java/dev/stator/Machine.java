@@ -214,6 +214,7 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
     @Nullable Duration handlerTimeout = Duration.ofSeconds(1);
     int queueLimit = 100_000;
     Duration scopeCloseTimeout = Duration.ofSeconds(1);
+    final List<java.util.function.UnaryOperator<Runnable>> carriers = new ArrayList<>();
     @Nullable Snapshot restore;
     private Binder.@Nullable Lambdas lambdas;
 
@@ -351,6 +352,17 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
     /** Lets handlers run for any time (a stuck handler then wedges the machine). */
     public Builder<S> noHandlerTimeout() {
       this.handlerTimeout = null;
+      return this;
+    }
+
+    /**
+     * Adds a context carrier for tasks forked by state scopes: applied to each task's body on
+     * the forking thread, it captures context there and re-establishes it on the task's thread
+     * (for example {@code Supervisor.carrying(TRACE_ID)} for a {@code ScopedValue}). Carriers
+     * added later run outermost.
+     */
+    public Builder<S> taskContext(java.util.function.UnaryOperator<Runnable> carrier) {
+      carriers.add(Objects.requireNonNull(carrier, "carrier"));
       return this;
     }
 

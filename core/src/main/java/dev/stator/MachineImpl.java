@@ -57,7 +57,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   private static final VarHandle QUEUE_TICK;
   private static final VarHandle INBOX;
   private static final VarHandle QUEUED;
-  private static final VarHandle CLOSED;
+  private static final VarHandle TERMINATED;
   private static final VarHandle TICKS = MethodHandles.arrayElementVarHandle(long[].class);
   private static final MachineWait[] NO_WAITS = new MachineWait[0];
   private static final Abandoned ABANDONED = new Abandoned(false);
@@ -72,7 +72,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       QUEUE_TICK = l.findVarHandle(MachineImpl.class, "queueTick", long.class);
       INBOX = l.findVarHandle(MachineImpl.class, "inbox", Mutation.class);
       QUEUED = l.findVarHandle(MachineImpl.class, "queued", int.class);
-      CLOSED = l.findVarHandle(MachineImpl.class, "closed", boolean.class);
+      TERMINATED = l.findVarHandle(MachineImpl.class, "terminated", CompletableFuture.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -104,6 +104,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   private volatile boolean ownerParked;
   private volatile MachineWait[] waits = NO_WAITS; // copy-on-write; guarded by `this` for writes
   private volatile @Nullable CompletableFuture<Void> closedFuture;
+  private volatile @Nullable CompletableFuture<Void> terminated; // set by close(), then closed
 
   // Drainer-local.
   private @Nullable Mutation head;
@@ -346,6 +347,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       if (closed) {
         closeAllScopes();
         failPriority();
+        terminated();
       }
       drainer = null;
       if (!STATUS.compareAndSet(this, held, 0)) throw ABANDONED;
@@ -421,6 +423,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       failPriority();
       drainer = null;
       STATUS.compareAndSet(this, held, 0);
+      terminated();
     } catch (Abandoned a) {
       leaveAbandoned(me);
     }
@@ -832,11 +835,12 @@ final class MachineImpl<S> extends MachineBase<S> {
   /** The supervisor of a scope's tasks; a task failure becomes an error state. */
   dev.stator.supervision.Supervisor supervisorFor(Scope<S> scope) {
     String name = id() + "/" + scope.state() + "@" + scope.tick;
-    return dev.stator.supervision.Supervisor.builder(name)
+    dev.stator.supervision.Supervisor.Builder b = dev.stator.supervision.Supervisor.builder(name)
         .threadFactory(config.taskFactory)
         .logger(LOG)
-        .onFailure((task, failure) -> taskFailed(scope, task.name(), failure))
-        .build();
+        .onFailure((task, failure) -> taskFailed(scope, task.name(), failure));
+    for (java.util.function.UnaryOperator<Runnable> c : config.carriers) b.wrap(c);
+    return b.build();
   }
 
   private void taskFailed(Scope<S> scope, String task, Throwable failure) {
@@ -1112,10 +1116,14 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   @Override
   public void close() {
-    if (!CLOSED.compareAndSet(this, false, true)) return;
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    if (!TERMINATED.compareAndSet(this, null, done)) return; // closed before
+    closed = true;
     Thread me = Thread.currentThread();
+    boolean waitForDrainer = false;
     if (config.confined) {
       LockSupport.unpark(owner);
+      waitForDrainer = me != owner;
     } else if (me != drainer) {
       int token = gen << 3 | 1;
       if (STATUS.compareAndSet(this, 0, token)) {
@@ -1126,12 +1134,32 @@ final class MachineImpl<S> extends MachineBase<S> {
         failPriority();
         drainer = null;
         STATUS.compareAndSet(this, token, 0);
-      } // else the drainer fails what is queued when it next looks
+        done.complete(null);
+      } else { // the drainer closes the scopes and fails what is queued when it next looks
+        waitForDrainer = true;
+      }
+    }
+    if (waitForDrainer) {
+      Duration bound = config.scopeCloseNanos.plus(config.timeoutNanos > 0
+          ? Duration.ofNanos(config.timeoutNanos) : Duration.ofSeconds(1));
+      try {
+        done.get(bound.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        LOG.log(System.Logger.Level.WARNING, "machine " + id() + ": close did not see the "
+            + "running transition finish within " + bound + "; its scopes close when it does");
+      }
     }
     failWaits();
     CompletableFuture<Void> cf = closedFuture;
     if (cf != null) cf.complete(null);
     if (config.tracing) trace(() -> config.tracer.machineClosed(this));
+  }
+
+  private void terminated() {
+    CompletableFuture<Void> t = terminated;
+    if (t != null) t.complete(null);
   }
 
   /** Fails everything in the inbox (any thread; each mutation is taken once). */
@@ -1190,7 +1218,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   static final class Config {
     static final int DRAIN_BATCH = 1024;
     private static final Config DEFAULT = new Config(List.of(), false, null,
-        Duration.ofSeconds(1), 100_000, Duration.ofSeconds(1));
+        Duration.ofSeconds(1), 100_000, Duration.ofSeconds(1), List.of());
 
     final Tracer tracer;
     final boolean tracing;
@@ -1202,11 +1230,14 @@ final class MachineImpl<S> extends MachineBase<S> {
     final ThreadFactory taskFactory;
     final ThreadFactory holderFactory;
     final int queueLimit;
+    final List<java.util.function.UnaryOperator<Runnable>> carriers;
     final int drainBatch = DRAIN_BATCH;
     private final Set<String> tracerFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Config(List<Tracer> tracers, boolean confined, @Nullable ThreadFactory factory,
-        @Nullable Duration timeout, int queueLimit, Duration scopeClose) {
+        @Nullable Duration timeout, int queueLimit, Duration scopeClose,
+        List<java.util.function.UnaryOperator<Runnable>> carriers) {
+      this.carriers = carriers;
       this.tracer = tracers.isEmpty() ? Tracer.NOOP
           : tracers.size() == 1 ? tracers.get(0) : new Tracers(tracers);
       this.tracing = !tracers.isEmpty();
@@ -1227,11 +1258,11 @@ final class MachineImpl<S> extends MachineBase<S> {
     static Config of(Machine.Builder<?> b) {
       if (b.tracers.isEmpty() && !b.confined && b.threadFactory == null
           && Duration.ofSeconds(1).equals(b.handlerTimeout) && b.queueLimit == 100_000
-          && Duration.ofSeconds(1).equals(b.scopeCloseTimeout)) {
+          && Duration.ofSeconds(1).equals(b.scopeCloseTimeout) && b.carriers.isEmpty()) {
         return DEFAULT;
       }
       return new Config(List.copyOf(b.tracers), b.confined, b.threadFactory, b.handlerTimeout,
-          b.queueLimit, b.scopeCloseTimeout);
+          b.queueLimit, b.scopeCloseTimeout, List.copyOf(b.carriers));
     }
 
     void tracerFailed(String machine, Throwable t) {

@@ -304,4 +304,55 @@ class SpecScopeTest {
     }
     assertThat(log).containsExactly("opened 1", "opened 3", "closed 1", "closed 3");
   }
+
+  static final ScopedValue<String> TRACE = ScopedValue.newInstance();
+
+  @Test
+  void SC10_tasksCarryContextFromTheForkingThread() throws Exception {
+    AtomicReference<String> seen = new AtomicReference<>();
+    CountDownLatch done = new CountDownLatch(1);
+    try (Machine<Conn> m = Machine.of(SCHEMA)
+        .taskContext(dev.stator.supervision.Supervisor.carrying(TRACE))
+        .onState(Conn.Connected, e -> e.scope().fork("traced", () -> {
+          seen.set(TRACE.isBound() ? TRACE.get() : "unbound");
+          done.countDown();
+        })).build()) {
+      ScopedValue.where(TRACE, "trace-42").run(() -> m.add(Conn.Connected));
+      done.await();
+      assertThat(seen.get()).isEqualTo("trace-42");
+    }
+  }
+
+  @Test
+  void X1_closeFromAnotherThreadWaitsForTheRunningTransitionAndClosesScopes() throws Exception {
+    CountDownLatch inHandler = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> log = new CopyOnWriteArrayList<>();
+    Machine<Conn> m = Machine.of(SCHEMA).noHandlerTimeout()
+        .onState(Conn.Connected, e -> {
+          try {
+            e.scope().open(() -> (AutoCloseable) () -> log.add("closed"));
+          } catch (Exception ex) {
+            throw new IllegalStateException(ex);
+          }
+        })
+        .onState(Conn.Exception, e -> {
+          inHandler.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+          }
+        }).build();
+    m.add(Conn.Connected);
+    Thread busy = Thread.ofVirtual().start(() -> m.addError(new RuntimeException("busy")));
+    inHandler.await();
+    Thread closer = Thread.ofVirtual().start(m::close);
+    release.countDown();
+    closer.join();
+    assertThat(log).containsExactly("closed"); // by the time close() returns
+    assertThat(m.isClosed()).isTrue();
+    busy.join();
+    assertThat(log).containsExactly("closed"); // exactly once
+  }
 }
