@@ -36,15 +36,17 @@ import org.jspecify.annotations.Nullable;
  * {@code run} or {@code shutDown}.
  *
  * <h2>Stopping</h2>
- * {@link #stop(Duration)} first asks politely: the {@link StopSignal} given to {@code run} is
- * raised ({@code run} should return soon after), and it waits up to the bound for the service's
- * thread to end. If it has not, it forces cancellation: it interrupts the thread and waits up to
- * the bound again. It returns whether the stop was <em>clean</em>: the thread ended within the
- * first bound and no phase failed. It never hangs on a failing {@code shutDown}: it waits for the
+ * {@link #stop(Duration, Duration)} first asks politely: the {@link StopSignal} given to
+ * {@code run} is raised ({@code run} should return soon after), and it waits up to the graceful
+ * bound for the service's thread to end. If it has not, it forces cancellation: it interrupts the
+ * thread and waits up to the second bound. It returns whether the stop was <em>clean</em>: the
+ * thread ended within the graceful bound and no phase failed. It never hangs on a failing {@code shutDown}: it waits for the
  * thread to end, not for {@code shutDown} to succeed. From the service's own thread (for example
  * from {@code run}), it raises the signal and returns {@code false} at once, without waiting and
  * without interrupting. {@code shutDown} runs after {@code run} ended for any reason (returned,
- * threw, or was interrupted by a forced stop), with the interrupt status clear.
+ * threw, or was interrupted by a forced stop), with the interrupt status clear. A stop requested
+ * before {@code run} began (during {@code startUp}) skips {@code run}; {@code shutDown} still
+ * runs, since {@code startUp} succeeded.
  *
  * <h2>What it logs</h2>
  * At {@code ERROR}, once each: {@code Service 'NAME' failed to start}, {@code Service 'NAME'
@@ -278,17 +280,25 @@ public final class BackgroundService implements AutoCloseable {
   }
 
   /**
-   * Stops the service: raises the stop signal and waits up to {@code bound} for its thread to
-   * end; if it has not, interrupts it and waits up to {@code bound} again (so at most twice the
-   * bound in all). See the class comment.
+   * Stops the service: {@code stop(bound, bound)}, so it waits at most twice {@code bound} in all.
+   */
+  public boolean stop(Duration bound) throws InterruptedException {
+    return stop(bound, bound);
+  }
+
+  /**
+   * Stops the service: raises the stop signal and waits up to {@code graceful} for its thread
+   * to end; if it has not, forces cancellation (interrupts it) and waits up to
+   * {@code afterForce} more. See the class comment.
    *
-   * @return whether the stop was clean: the thread ended within the first bound, no stop had to
-   *     force it, and no phase failed; {@code false} when called from the service's own thread
+   * @return whether the stop was clean: the thread ended within {@code graceful}, no stop had
+   *     to force it, and no phase failed; {@code false} when called from the service's own thread
    * @throws InterruptedException if the caller is interrupted while waiting; the service has
    *     been interrupted (forced) before this is thrown
    */
-  public boolean stop(Duration bound) throws InterruptedException {
-    long nanos = Cancellation.nanos(bound, "stop bound");
+  public boolean stop(Duration graceful, Duration afterForce) throws InterruptedException {
+    long nanos = Cancellation.nanos(graceful, "graceful stop bound");
+    long forceNanos = Cancellation.nanos(afterForce, "forced stop bound");
     Thread t;
     lock.lock();
     try {
@@ -319,12 +329,12 @@ public final class BackgroundService implements AutoCloseable {
       throw e;
     }
     if (ended) return isClean();
-    Cancellation.log(logger, Level.WARNING, "Service '" + name + "' did not stop within " + bound
+    Cancellation.log(logger, Level.WARNING, "Service '" + name + "' did not stop within " + graceful
         + "; interrupting it", null);
     force(t);
-    if (!terminated.await(nanos, TimeUnit.NANOSECONDS)) {
+    if (!terminated.await(forceNanos, TimeUnit.NANOSECONDS)) {
       Cancellation.log(logger, Level.WARNING, "Service '" + name
-          + "' ignored cancellation: still running after " + bound, null);
+          + "' ignored cancellation: still running after " + afterForce, null);
     }
     return false;
   }
@@ -344,7 +354,7 @@ public final class BackgroundService implements AutoCloseable {
   }
 
   /**
-   * Stops with the {@linkplain Builder#stopTimeout stop timeout}. If the caller is interrupted
+   * Stops with the {@linkplain Builder#stopTimeout stop timeout} as both bounds. If the caller is interrupted
    * while waiting, it stops waiting (the service has been interrupted) and re-asserts its
    * interrupt status.
    */

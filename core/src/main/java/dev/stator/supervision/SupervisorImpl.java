@@ -32,15 +32,15 @@ final class SupervisorImpl implements Supervisor {
    *     the task then skips its body (TaskImpl.runBody).
    *   - The task's thread removes its task from `running` (remove) after its status is final
    *     and its failure reported, and before `done` is counted down. If that made a shut-down
-   *     supervisor empty, it is the one thread that flips `terminated` and receives the
-   *     termination callbacks, which it runs after counting `done` down.
+   *     supervisor empty, it is the one thread that flips `terminated`: it counts
+   *     `terminatedLatch` down before its `done`, and runs the termination callbacks after.
    *   - shutdown() flips `shutdown`; if nothing is running it flips `terminated` too and runs the
    *     callbacks itself.
    *
    * Happens-before edges: registration under `lock` precedes Thread.start; removal under
    * `lock` precedes the task's `done` countdown; a snapshot taken under `lock` in cancelAll sees
-   * every task registered before it. `terminatedLatch` is counted down before the callbacks run,
-   * after the last task's `done`. */
+   * every task registered before it. `terminatedLatch` is counted down before the last task's
+   * `done`, and the termination callbacks run after it. */
 
   private final String name;
   private final @Nullable ThreadFactory threadFactory;
@@ -194,7 +194,11 @@ final class SupervisorImpl implements Supervisor {
     return new Termination(callbacks);
   }
 
-  /** Callbacks to run once the supervisor has terminated, outside the lock. */
+  /**
+   * The termination of the supervisor, carried out by the one thread that caused it, outside the
+   * lock: {@link #signal()} before the last task's {@code done} (so whoever sees every task
+   * ended also sees the supervisor terminated), {@link #runCallbacks()} after it.
+   */
   final class Termination {
     private final List<Runnable> callbacks;
 
@@ -202,8 +206,16 @@ final class SupervisorImpl implements Supervisor {
       this.callbacks = callbacks;
     }
 
-    void run() {
+    void signal() {
       terminatedLatch.countDown();
+    }
+
+    void run() {
+      signal();
+      runCallbacks();
+    }
+
+    void runCallbacks() {
       for (Runnable r : callbacks) {
         try {
           r.run();

@@ -19,8 +19,9 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
    * Lifecycle: status RUNNING -> SUCCEEDED | FAILED | CANCELLED, written once by the task's
    * thread in finish(), under `lock`. After that the task thread, still in finish(): reports the
    * failure (if it decided to), removes the task from the supervisor's registry, completes
-   * `future`, counts `done` down, and runs the supervisor's termination callbacks if it was the
-   * last task of a shut-down supervisor. `done` reaching zero is "the task has ended".
+   * `future`, signals the supervisor's termination if it was the last task of a shut-down
+   * supervisor, counts `done` down, and then runs the supervisor's termination callbacks.
+   * `done` reaching zero is "the task has ended".
    *
    * Owners.
    *   - `thread`: written by the forking thread before the task is registered and started.
@@ -173,8 +174,9 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
         case FAILED -> future.completeExceptionally(error);
         default -> throw new AssertionError(end);
       }
+      if (termination != null) termination.signal();
       done.countDown();
-      if (termination != null) termination.run();
+      if (termination != null) termination.runCallbacks();
     }
   }
 
@@ -297,8 +299,8 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
     return outcome(false);
   }
 
-  /** Registers the caller as a waiter if the task is still running. */
-  private boolean register() {
+  /** Registers the caller as a waiter if the task is still running. Package-private for tests. */
+  boolean register() {
     lock.lock();
     try {
       if (status != Status.RUNNING) return false;
@@ -309,8 +311,11 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
     }
   }
 
-  /** A waiter gives up without receiving the outcome; reports the failure if it was the last. */
-  private void leave() {
+  /**
+   * A waiter gives up without receiving the outcome; reports the failure if it was the last.
+   * Package-private for tests.
+   */
+  void leave() {
     Throwable toReport = null;
     lock.lock();
     try {

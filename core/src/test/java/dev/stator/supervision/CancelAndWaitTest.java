@@ -56,6 +56,54 @@ class CancelAndWaitTest {
   }
 
   @Test
+  void cancelAndWait_alreadyFailedWithReportPending_marksObserved_soNothingIsLoggedLater() throws Exception {
+    // White box: a joiner registered when the task failed owns the failure until it either
+    // receives it or gives up (then it reports it). cancelAndWait in between takes it over.
+    Supervisor s = supervisor("pending");
+    CountDownLatch go = new CountDownLatch(1);
+    Task<?> task = s.run("broken", () -> {
+      go.await();
+      throw new IOException("boom");
+    });
+    TaskImpl<?> impl = (TaskImpl<?>) task;
+    assertThat(impl.register()).isTrue(); // a joiner in flight
+    go.countDown();
+    s.shutdown();
+    assertThat(s.awaitTermination(LONG)).isTrue();
+    assertThat(impl.failureUndecided()).isTrue();
+    assertThat(log.entries()).isEmpty(); // not reported: the joiner may still receive it
+
+    assertThat(task.cancelAndWait(LONG)).isTrue(); // not rethrown
+    assertThat(impl.failureUndecided()).isFalse(); // observed
+    impl.leave(); // the joiner gives up: nothing left to report
+    assertThat(log.entries()).isEmpty();
+  }
+
+  @Test
+  void pendingFailure_lastWaiterGivesUp_reportsItOnce() throws Exception {
+    Supervisor s = supervisor("pending");
+    CountDownLatch go = new CountDownLatch(1);
+    Task<?> task = s.run("broken", () -> {
+      go.await();
+      throw new IOException("boom");
+    });
+    TaskImpl<?> impl = (TaskImpl<?>) task;
+    assertThat(impl.register()).isTrue();
+    assertThat(impl.register()).isTrue();
+    go.countDown();
+    s.shutdown();
+    assertThat(s.awaitTermination(LONG)).isTrue();
+
+    impl.leave();
+    assertThat(log.entries()).isEmpty(); // one joiner still in flight
+    impl.leave();
+    assertThat(log.at(Level.ERROR)).singleElement().extracting(RecordingLogger.Entry::message)
+        .isEqualTo("Task 'broken' of supervisor 'pending' failed");
+    assertThatThrownBy(task::join).isInstanceOf(TaskFailedException.class);
+    assertThat(log.entries()).hasSize(1);
+  }
+
+  @Test
   void cancelAndWait_alreadyDone_isNoOp() throws Exception {
     Supervisor s = supervisor("done");
     Task<Integer> task = s.fork("answer", () -> 42);
@@ -184,7 +232,7 @@ class CancelAndWaitTest {
     stubborn.entered.await();
 
     assertThat(task.cancelAndWait(Duration.ofMillis(20))).isFalse();
-    assertThat(stubborn.interrupted.getCount()).isZero(); // it was interrupted, and ignored it
+    stubborn.interrupted.await(); // it was interrupted, and ignored it
     assertThat(task.status()).isEqualTo(Task.Status.RUNNING);
     assertThat(s.tasks()).containsExactly(task);
     assertThat(log.entries()).singleElement().satisfies(e -> {
