@@ -397,8 +397,9 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
    * Refuses new starts, retires every live actor with its tasks cancelled (and cancels the
    * tasks of actors already retiring), and waits up to the close timeout for every cleanup,
    * including those of actors whose start was under way. An actor still not retired after
-   * that is logged at {@code WARNING}. If the caller is interrupted while waiting, it stops
-   * waiting and re-asserts its interrupt status.
+   * that is logged at {@code WARNING}. Called from one of an actor's own tasks, it does not wait
+   * for that actor (it retires once the calling task ends). If the caller is interrupted while
+   * waiting, it stops waiting and re-asserts its interrupt status.
    */
   @Override
   public void close() {
@@ -426,6 +427,7 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
     long deadline = Cancellation.deadline(Cancellation.nanos(closeTimeout, "close timeout"));
     try {
       for (Incarnation inc : waitFor) {
+        if (inc.tasks.ownsCurrentThread()) continue; // an actor's task closing the registry: it cannot wait for itself
         if (!awaitGone(inc, deadline)) {
           Cancellation.log(logger, Level.WARNING, "Actor '" + inc.key + "' of registry '" + name
               + "' did not retire within " + closeTimeout, null);

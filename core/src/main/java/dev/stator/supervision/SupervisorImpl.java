@@ -163,6 +163,19 @@ final class SupervisorImpl implements Supervisor {
     }
   }
 
+  /** Whether the calling thread is the thread of one of this supervisor's running tasks. */
+  boolean ownsCurrentThread() {
+    lock.lock();
+    try {
+      for (TaskImpl<?> t : running) {
+        if (t.isCurrentThread()) return true;
+      }
+      return false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private List<TaskImpl<?>> snapshot() {
     lock.lock();
     try {

@@ -25,7 +25,7 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
    *
    * Owners.
    *   - `thread`: written by the forking thread before the task is registered and started.
-   *   - `bodyStarted`, `value`, `thrown`, `interruptedAtEnd`: written and read by the task's
+   *   - `body`, `bodyStarted`, `value`, `thrown`, `interruptedAtEnd`: written and read by the task's
    *     thread only (runBody, then finish); `value`/`thrown` are published to joiners by `done`.
    *   - `status`, `failure`, `cancelRequested`, `waiters`, `fate`: written under `lock`.
    *     `status` and `cancelRequested` are volatile for lock-free reads; `failure` is written
@@ -56,7 +56,7 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
 
   private final SupervisorImpl supervisor;
   private final String name;
-  private final Callable<? extends T> body;
+  private @Nullable Callable<? extends T> body; // task thread; dropped once run, with its captures
   private final ReentrantLock lock = new ReentrantLock();
   private final CountDownLatch done = new CountDownLatch(1);
   private final CompletableFuture<T> future = new CompletableFuture<>();
@@ -111,9 +111,11 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
           + "' ran the body of task '" + name + "' twice");
     }
     bodyStarted = true;
-    if (cancelRequested) return; // cancelled before it began: the body never runs
+    Callable<? extends T> b = body;
+    body = null;
+    if (cancelRequested || b == null) return; // cancelled before it began: the body never runs
     try {
-      value = body.call();
+      value = b.call();
     } catch (Throwable t) {
       thrown = t;
     }
