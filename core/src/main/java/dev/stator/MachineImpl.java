@@ -28,14 +28,14 @@ final class MachineImpl<S> extends MachineBase<S> {
    * `autoPending`, `event`, `transitions`, `held`, `cur*`). Every other thread only pushes onto
    * `inbox` and reads the published state.
    *
-   * status (an int, CAS): 0 = idle; otherwise bit0 RUNNING, bit1 COMMITTING, bit2 COMMITTED
-   * (the current transition has committed), bits 3.. the generation. A drainer's token is
-   * gen << 3 | 1. Transitions of status:
+   * status (an int, CAS): 0 = idle; otherwise bit0 RUNNING and bits 3.. the generation. A
+   * drainer's token is gen << 3 | 1. Transitions of status:
    *   idle -> token          a thread that finds the machine idle (CAS; full fence)
    *   token -> 0             the drainer releases (CAS), then re-checks the inbox
-   *   token -> token|2 -> token|4 -> token   around a commit, watched machines only
-   *   held -> next gen       the watchdog abandons a stuck handler (CAS; fails while COMMITTING)
-   * A thread whose CAS on its own token fails knows it was abandoned and touches nothing more.
+   *   token -> next gen      the watchdog, after it claimed a stuck handler (Watchdog.Watch):
+   *                          the claim and the handler's return are one CAS apart, so the
+   *                          abandoned thread learns it when its handler returns and touches
+   *                          nothing more; a new thread drains with the new token.
    *
    * Happens-before edges.
    *   - Pushing a mutation (CAS on inbox) hb the drainer that takes it (getAndSet on inbox).
@@ -518,10 +518,6 @@ final class MachineImpl<S> extends MachineBase<S> {
       QUEUE_TICK.setOpaque(this, queueTick + counted);
       return false;
     }
-    if (watch != null && (held & 4) != 0) { // a new transition: clear COMMITTED
-      if (!STATUS.compareAndSet(this, held, held & ~4)) throw ABANDONED;
-      held &= ~4;
-    }
     if (config.tracing) {
       Event<S> ev = e;
       trace(() -> config.tracer.transitionStart(ev));
@@ -555,9 +551,6 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   private void commit(long target, long flipped, long reenter, long counted) {
-    if (watch != null) {
-      if (!STATUS.compareAndSet(this, held, held | 2)) throw ABANDONED;
-    }
     int s = seq;
     SEQ.setOpaque(this, s + 1);
     VarHandle.storeStoreFence();
@@ -573,10 +566,6 @@ final class MachineImpl<S> extends MachineBase<S> {
     QUEUE_TICK.setOpaque(this, queueTick + counted);
     ACTIVE.setRelease(this, target);
     SEQ.setRelease(this, s + 2);
-    if (watch != null) {
-      held = (held & ~7) | 5; // RUNNING | COMMITTED
-      STATUS.setRelease(this, held); // no one else writes status while COMMITTING
-    }
   }
 
   private boolean negotiate(Handlers h, Event<S> e, long exiting, long entering, long again,
@@ -657,7 +646,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       boolean negotiation) {
     Watchdog.Watch w = watch;
     e.handler = name;
-    if (w != null) w.enter(name);
+    long running = w == null ? 0 : w.enter(name, !negotiation);
     if (config.tracing) trace(() -> config.tracer.handlerStart(e, name));
     boolean ok;
     Throwable failure = null;
@@ -667,11 +656,8 @@ final class MachineImpl<S> extends MachineBase<S> {
       ok = false;
       failure = t;
     }
-    if (w != null) {
-      w.exit();
-      if (((int) STATUS.getOpaque(this) >>> 3) != (held >>> 3)) {
-        throw negotiation ? ABANDONED : ABANDONED_COMMITTED;
-      }
+    if (w != null && !w.exit(running)) { // the watchdog abandoned this handler: touch nothing
+      throw negotiation ? ABANDONED : ABANDONED_COMMITTED;
     }
     e.handler = "";
     if (config.tracing) {
@@ -705,25 +691,39 @@ final class MachineImpl<S> extends MachineBase<S> {
     return config.confined ? !ownerParked : status != 0;
   }
 
-  /** Called by the watchdog: takes over a machine whose handler ran past the timeout. */
-  void abandon(Watchdog.Watch w, long progress) {
-    int s = status;
-    if ((s & 1) == 0 || (s & 2) != 0) return; // idle, or committing
-    if ((long) Watchdog.Watch.PROGRESS.getOpaque(w) != progress) return;
-    int nextGen = (s >>> 3) + 1;
-    int next = nextGen << 3 | 1;
-    if (!STATUS.compareAndSet(this, s, next)) return;
-    Thread stuck = drainer;
-    boolean committed = (s & 4) != 0;
-    Mutation cur = current;
-    String handler = w.handler;
-    gen = nextGen;
+  /** Marks the thread running a handler as abandoned, before the watchdog claims it. */
+  void markAbandoned(@Nullable Thread stuck, boolean add) {
+    if (stuck == null) return;
     synchronized (this) {
       Set<Thread> ab = abandoned;
       Set<Thread> set = new LinkedHashSet<>(ab == null ? Set.of() : ab);
-      if (stuck != null) set.add(stuck);
-      abandoned = Collections.unmodifiableSet(set);
+      if (add) {
+        set.add(stuck);
+      } else {
+        set.remove(stuck);
+      }
+      abandoned = set.isEmpty() ? null : Collections.unmodifiableSet(set);
     }
+  }
+
+  /** The thread draining now, as the watchdog sees it (published by the handler's entry). */
+  @Nullable Thread drainerForWatchdog() {
+    return drainer;
+  }
+
+  /**
+   * Called by the watchdog after it claimed the stuck handler (Watch.claim): the abandoned
+   * thread can no longer touch the machine; a new thread takes it over.
+   */
+  void abandon(Watchdog.Watch w, @Nullable Thread stuck) {
+    int s = status;
+    int nextGen = (s >>> 3) + 1;
+    int next = nextGen << 3 | 1;
+    gen = nextGen;
+    STATUS.setVolatile(this, next); // only the watchdog writes status while a drainer holds it
+    boolean committed = w.finalPhase;
+    Mutation cur = current;
+    String handler = w.handler;
     HandlerTimeoutException error = new HandlerTimeoutException("handler " + handler
         + " of machine " + id() + " ran longer than the handler timeout of "
         + Duration.ofNanos(w.timeoutNanos) + " on thread " + (stuck == null ? "?" : stuck.getName())

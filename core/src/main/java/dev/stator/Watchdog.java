@@ -29,9 +29,13 @@ final class Watchdog {
    * keeps it. By the Dekker argument one of the two sides sees the other's write, so a busy
    * machine is never left unwatched.
    *
-   * Detection: the draining thread bumps Watch.progress (opaque) at every handler start and end
-   * and sets Watch.inHandler. A machine whose inHandler is 1 and whose progress has not moved
-   * for the timeout is stuck; MachineImpl.abandon takes it over with a CAS on status. */
+   * Detection: Watch.state counts handler calls and is odd while one runs. A machine whose state
+   * is odd and unchanged for the timeout is stuck. The watchdog first marks the draining thread
+   * abandoned (its mutations are CANCELED from then on), then claims the handler with a CAS on
+   * state; the handler's return is a CAS on the same value, so exactly one of them wins. If the
+   * watchdog wins, MachineImpl.abandon moves status to a new generation and starts a new
+   * draining thread; the abandoned thread sees its failed CAS when the handler returns and
+   * unwinds without touching the machine. */
 
   static final Watchdog INSTANCE = new Watchdog();
   private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
@@ -83,7 +87,7 @@ final class Watchdog {
       Watch w = (Watch) INBOX.getAndSet(this, null);
       for (; w != null; w = w.next) {
         watched.add(w);
-        w.seen = (long) Watch.PROGRESS.getOpaque(w) - 1; // force a fresh observation
+        w.seen = (long) Watch.STATE.getOpaque(w) - 2; // force a fresh observation
       }
       if (watched.isEmpty()) {
         LockSupport.park(this);
@@ -102,13 +106,18 @@ final class Watchdog {
 
   /** Returns whether to keep watching. */
   private static boolean check(Watch w, long now) {
-    long progress = (long) Watch.PROGRESS.getOpaque(w);
-    if (progress != w.seen) {
-      w.seen = progress;
+    long v = (long) Watch.STATE.getAcquire(w);
+    if (v != w.seen) {
+      w.seen = v;
       w.since = now;
-    } else if ((int) Watch.IN_HANDLER.getAcquire(w) != 0 && now - w.since >= w.timeoutNanos) {
-      w.machine.abandon(w, progress);
-      w.since = now;
+    } else if ((v & 1) != 0 && now - w.since >= w.timeoutNanos) {
+      Thread stuck = w.machine.drainerForWatchdog();
+      w.machine.markAbandoned(stuck, true); // its mutations are CANCELED from now on
+      if (Watch.STATE.compareAndSet(w, v, v + 1)) { // atomic with the handler's return
+        w.machine.abandon(w, stuck);
+      } else {
+        w.machine.markAbandoned(stuck, false); // it returned just in time
+      }
     }
     if (!w.machine.busy()) {
       Watch.ENROLLED.setVolatile(w, 0);
@@ -120,15 +129,13 @@ final class Watchdog {
   /** Per-machine watch state; allocated only for machines with handlers and a timeout. */
   static final class Watch {
     static final VarHandle ENROLLED;
-    static final VarHandle PROGRESS;
-    static final VarHandle IN_HANDLER;
+    static final VarHandle STATE;
 
     static {
       try {
         MethodHandles.Lookup l = MethodHandles.lookup();
         ENROLLED = l.findVarHandle(Watch.class, "enrolled", int.class);
-        PROGRESS = l.findVarHandle(Watch.class, "progress", long.class);
-        IN_HANDLER = l.findVarHandle(Watch.class, "inHandler", int.class);
+        STATE = l.findVarHandle(Watch.class, "state", long.class);
       } catch (ReflectiveOperationException e) {
         throw new ExceptionInInitializerError(e);
       }
@@ -138,9 +145,16 @@ final class Watchdog {
     final long timeoutNanos;
     volatile int enrolled;
     @Nullable Watch next; // inbox link
-    long progress; // draining thread writes (opaque); watchdog reads
-    int inHandler; // draining thread writes (opaque); watchdog reads
-    String handler = ""; // draining thread writes before a handler; watchdog reads after abandon
+    /*
+     * Handler calls, counted: odd while a handler runs. Only the draining thread moves it from
+     * even to odd (enter, a release write) and back (exit, a CAS); the watchdog claims a stuck
+     * handler with a CAS from the odd value to the next even one, so exactly one of the handler's
+     * return and the claim succeeds. The value only grows, so an abandoned thread's expected
+     * value never comes back.
+     */
+    long state;
+    String handler = ""; // written before `state` becomes odd; read by the watchdog after
+    boolean finalPhase; // likewise: whether the handler runs after the commit
     long seen; // watchdog only
     long since; // watchdog only
 
@@ -149,15 +163,18 @@ final class Watchdog {
       this.timeoutNanos = timeoutNanos;
     }
 
-    void enter(String name) {
+    /** Marks a handler as running; returns the value {@link #exit} expects. */
+    long enter(String name, boolean afterCommit) {
       handler = name;
-      PROGRESS.setOpaque(this, progress + 1);
-      IN_HANDLER.setRelease(this, 1); // publishes `handler` to the watchdog
+      finalPhase = afterCommit;
+      long running = (long) STATE.getOpaque(this) + 1;
+      STATE.setRelease(this, running);
+      return running;
     }
 
-    void exit() {
-      IN_HANDLER.setOpaque(this, 0);
-      PROGRESS.setOpaque(this, progress + 1);
+    /** Marks the handler as returned; false if the watchdog abandoned it first. */
+    boolean exit(long running) {
+      return STATE.compareAndSet(this, running, running + 1);
     }
   }
 }

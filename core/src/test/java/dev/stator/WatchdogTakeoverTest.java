@@ -9,7 +9,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,9 +26,6 @@ class WatchdogTakeoverTest {
   static final long GUARD_SECONDS = 30;
 
   @Test
-  @Disabled("engine bug: an abandoned handler that returns while the new drainer holds the"
-      + " machine is not detected (call() compares status with the shared field `held`, which"
-      + " the new drainer overwrote), so it keeps running the transition; reported")
   void abandonedHandlerReturningWhileTheNewDrainerIsBusyStopsAtOnce() throws Exception {
     CountDownLatch timedOut = new CountDownLatch(1);
     CountDownLatch stuckCallReturned = new CountDownLatch(1);
@@ -80,9 +76,6 @@ class WatchdogTakeoverTest {
   }
 
   @Test
-  @Disabled("engine bug: when the abandoned handler finally returns it clears the watch's"
-      + " in-handler flag that the new drainer's running handler had set, so a handler that"
-      + " then gets stuck on the new drainer is never timed out; reported")
   void aHandlerStuckOnTheNewDrainerIsTimedOutToo() throws Exception {
     CountDownLatch firstTimeout = new CountDownLatch(1);
     CountDownLatch secondTimeout = new CountDownLatch(1);
