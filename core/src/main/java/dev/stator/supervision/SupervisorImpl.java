@@ -287,22 +287,23 @@ final class SupervisorImpl implements Supervisor {
   public boolean cancelAll(Duration bound) throws InterruptedException {
     long deadline = Cancellation.deadline(Cancellation.nanos(bound, "cancel bound"));
     List<TaskImpl<?>> tasks = snapshot();
-    TaskImpl<?> self = null;
+    boolean selfRunning = false;
     for (TaskImpl<?> t : tasks) {
       if (t.isCurrentThread()) {
-        self = t;
-        t.requestCancel(false); // interrupted last, or our own waits would throw at once
+        // Interrupted last, or our own waits would throw at once. A body that has already
+        // ended (we are in its failure handler) is not running any more.
+        selfRunning = t.requestCancel(false);
       } else {
         t.requestCancel(true);
       }
     }
     List<TaskImpl<?>> stuck = new ArrayList<>();
     for (TaskImpl<?> t : tasks) {
-      if (t != self && !t.awaitEnd(Cancellation.remaining(deadline))) stuck.add(t);
+      if (!t.isCurrentThread() && !t.awaitEnd(Cancellation.remaining(deadline))) stuck.add(t);
     }
     for (TaskImpl<?> t : stuck) reportStuck(t, bound);
-    if (self != null) Thread.currentThread().interrupt();
-    return stuck.isEmpty() && self == null;
+    if (selfRunning) Thread.currentThread().interrupt();
+    return stuck.isEmpty() && !selfRunning;
   }
 
   /** Requests cancellation of every running task without waiting. */

@@ -125,7 +125,8 @@ public sealed interface Task<T extends @Nullable Object> permits TaskImpl {
    *       BOUND}, and this returns {@code false}. The task stays cancelled and supervised;
    *       whatever it does when it finally ends is reported as usual.
    *   <li>Called from the task's own thread: sets its interrupt status and returns
-   *       {@code false} at once (a task cannot wait for itself).
+   *       {@code false} at once (a task cannot wait for itself); from its failure handler, where
+   *       the body has already ended, it returns {@code true}.
    * </ul>
    *
    * @return whether the task has ended

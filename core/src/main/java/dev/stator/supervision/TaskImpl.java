@@ -144,13 +144,15 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
       error = new IllegalStateException("a carrier of supervisor '" + supervisor.name()
           + "' did not run the body of task '" + name + "'");
     }
+    // Classified outside the lock: it walks the user's exception chain.
+    boolean cancellationShaped = error != null && Cancellation.isCancellation(error, interruptedAtEnd);
     Status end;
     boolean report = false;
     lock.lock();
     try {
       if (error == null) {
         end = cancelRequested ? Status.CANCELLED : Status.SUCCEEDED;
-      } else if (cancelRequested && Cancellation.isCancellation(error, interruptedAtEnd)) {
+      } else if (cancelRequested && cancellationShaped) {
         end = Status.CANCELLED;
       } else {
         end = Status.FAILED;
@@ -396,7 +398,7 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
     }
     if (isCurrentThread()) { // a task cannot wait for itself
       requestCancel(true);
-      return false;
+      return isDone(); // true only when called while its end is being reported
     }
     boolean registered;
     lock.lock();

@@ -278,6 +278,48 @@ class SupervisedTaskTest {
     assertThat(log.at(Level.ERROR)).isEmpty();
   }
 
+  @Test
+  void failureHandler_closingItsOwnSupervisor_cancelsTheOthers_withoutDeadlock() throws Exception {
+    AtomicReference<Supervisor> self = new AtomicReference<>();
+    List<String> handled = new ArrayList<>();
+    Supervisor s = supervisor(Supervisor.builder("scope").onFailure((task, failure) -> {
+      handled.add(task.name());
+      self.get().close(); // what a state scope does when one of its tasks fails
+    }));
+    self.set(s);
+    CountDownLatch never = new CountDownLatch(1);
+    CountDownLatch go = new CountDownLatch(1);
+    Task<?> sibling = s.run("sibling", never::await);
+    Task<?> failing = s.run("failing", () -> {
+      go.await();
+      throw new IOException("boom");
+    });
+    go.countDown();
+
+    assertThatThrownBy(sibling::join).isInstanceOf(CancellationException.class);
+    assertThat(s.awaitTermination(Duration.ofSeconds(5))).isTrue();
+    assertThat(failing.status()).isEqualTo(Task.Status.FAILED);
+    assertThat(handled).containsExactly("failing");
+    assertThat(log.entries()).isEmpty();
+  }
+
+  @Test
+  void cancelAll_fromOneOfItsOwnTasks_cancelsTheOthers_andMarksTheCallerCancelled() throws Exception {
+    Supervisor s = supervisor("self-cancel");
+    CountDownLatch never = new CountDownLatch(1);
+    Task<?> other = s.run("other", never::await);
+    AtomicReference<Boolean> returned = new AtomicReference<>();
+    Task<?> caller = s.run("caller", () -> {
+      returned.set(s.cancelAll(Duration.ofSeconds(5)));
+      never.await(); // its own interrupt status is set last: this throws at once
+    });
+
+    assertThatThrownBy(caller::join).isInstanceOf(CancellationException.class);
+    assertThat(returned.get()).isFalse(); // the caller itself had not ended
+    assertThat(other.status()).isEqualTo(Task.Status.CANCELLED);
+    assertThat(log.entries()).isEmpty();
+  }
+
   static final ScopedValue<String> REQUEST_ID = ScopedValue.newInstance();
 
   @Test
