@@ -538,7 +538,6 @@ final class MachineImpl<S> extends MachineBase<S> {
       if (e != null) e.finalPhase = true;
       finish(h, e, exiting, entering | reenter, changes);
     }
-    if (!ending.isEmpty()) closeEndedScopes();
     if (changes && kind != MutationKind.AUTO
         && (flags & (Mutation.ERROR | Mutation.FROM_AUTO)) != (Mutation.ERROR | Mutation.FROM_AUTO)) {
       autoPending = true;
@@ -547,6 +546,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       Event<S> ev = e;
       trace(() -> config.tracer.transitionEnd(ev, true));
     }
+    if (!ending.isEmpty()) closeEndedScopes(); // after the transition, before anything else
     return true;
   }
 

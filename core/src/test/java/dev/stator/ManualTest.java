@@ -186,4 +186,80 @@ class ManualTest {
             + "{error=java.util.concurrent.TimeoutException: no reply}",
         "[job] #4 remove[Exception] -ErrTimeout -Exception (ErrTimeout=2 Exception=4)");
   }
+
+  // ------------------------------------------------------------------ manual: waits
+
+  @Test
+  void manualWaits() throws Exception {
+    try (Machine<Conn> m = Machine.of(CONN).id("w").tracer(logged()).build()) {
+      Wait ready = m.when(Conn.Ready);                    // not yet: registered
+      Thread.ofVirtual().start(() -> {
+        m.add(Conn.Connecting);
+        m.add(Conn.Connected);                            // Ready follows as an auto state
+      });
+      ready.await(Duration.ofSeconds(5));                 // returns once Ready is active
+      Wait.any(m.whenError(), m.when(Conn.Disconnected)).future()
+          .thenRun(() -> log.add("session over"));
+      m.add(Conn.Disconnected);
+      m.whenClosed().future().thenRun(() -> log.add("closed"));
+    }
+    assertThat(log).startsWith(
+        "[w] #1 add[Connecting] +Session +Connecting (Session=1 Connecting=1)",
+        "[w] #2 add[Connected] +Connected -Connecting (Connected=1 Connecting=2)",
+        "[w] #3 auto[Ready] +Ready (Ready=1)",
+        "[w] #4 add[Disconnected] +Disconnected -Session -Connected -Ready "
+            + "(Disconnected=1 Session=2 Connected=2 Ready=2)");
+  }
+
+  // ------------------------------------------------------------------ manual: scopes
+
+  enum Link { Connected, Disconnected }
+
+  static final Schema<Link> LINK = Schema.of(Link.class)
+      .state(Link.Connected, s -> s.remove(Link.Disconnected))
+      .state(Link.Disconnected, s -> s.remove(Link.Connected))
+      .build();
+
+  /** A resource that says who closed it. */
+  record Session(List<String> out) implements AutoCloseable {
+    @Override
+    public void close() {
+      out.add("session closed on " + Thread.currentThread().getName());
+    }
+  }
+
+  final class LinkClient {
+    final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+
+    void connectedState(Event<Link> e) throws Exception {
+      StateScope<Link> scope = e.scope();
+      scope.open(() -> new Session(log));                 // closed when Connected ends
+      scope.hold("lock", () -> {                          // entered and exited on one thread
+        lock.lock();
+        return lock::unlock;
+      });
+      scope.fork("heartbeat", () -> {                     // interrupted when Connected ends
+        while (true) {
+          Thread.sleep(1_000);
+          log.add("ping");
+        }
+      });
+    }
+  }
+
+  @Test
+  void manualScopes() {
+    LinkClient client = new LinkClient();
+    Thread.currentThread().setName("main");
+    try (Machine<Link> m = Machine.of(LINK).id("link").handlers(client).tracer(logged())
+        .build()) {
+      m.add(Link.Connected);
+      m.add(Link.Disconnected);                           // heartbeat stops, then the session
+      assertThat(client.lock.isLocked()).isFalse();       // closes; the lock is released
+    }
+    assertThat(log).containsExactly(
+        "[link] #1 add[Connected] +Connected (Connected=1)",
+        "[link] #2 add[Disconnected] +Disconnected -Connected (Disconnected=1 Connected=2)",
+        "session closed on main");
+  }
 }
