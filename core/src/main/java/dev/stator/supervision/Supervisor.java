@@ -116,7 +116,8 @@ public sealed interface Supervisor extends AutoCloseable permits SupervisorImpl 
    *
    * <p>Called from one of this supervisor's own tasks, it cancels and waits for the others,
    * marks the calling task cancelled and sets the caller's interrupt status last, and returns
-   * {@code false} (the caller has not ended).
+   * {@code false} (the caller has not ended). Called from a failure handler, whose task's body
+   * has already ended, it returns whether the others ended.
    *
    * @return whether every task ended within the bound
    * @throws InterruptedException if the caller is interrupted while waiting; every task has
