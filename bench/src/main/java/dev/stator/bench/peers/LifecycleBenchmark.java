@@ -23,6 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * bound handler object and the 1 s handler timeout, so the watchdog path is on). The floor is
  * {@link FloorConnection} (enum + switch + lock).
  *
+ * <p>Warm-up: 5 x 1 s (10 x 1 s for Spring Statemachine, whose reactive event path is still
+ * getting faster after 5 s); see docs/benchmarks.md.
+ *
  * <p>Run (JDK 25):
  * <pre>{@code
  * java -jar bench/target/benchmarks.jar 'dev.stator.bench.peers.LifecycleBenchmark' -prof gc
@@ -31,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
 public class LifecycleBenchmark {
@@ -76,6 +79,7 @@ public class LifecycleBenchmark {
 
   @Benchmark
   @OperationsPerInvocation(5)
+  @Warmup(iterations = 10, time = 1)
   public void spring() {
     spring.cycle();
   }

@@ -19,6 +19,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * its per-instance configuration and machine; the floor allocates. The heap part (100,000
  * instances kept alive, retained bytes each) is {@link PeerFootprint}.
  *
+ * <p>Warm-up: 5 x 1 s (10 x 1 s for Spring Statemachine, whose reactive event path is still
+ * getting faster after 5 s); see docs/benchmarks.md.
+ *
  * <p>Run (JDK 25):
  * <pre>{@code
  * java -jar bench/target/benchmarks.jar 'dev.stator.bench.peers.LifecycleCreateBenchmark' -prof gc
@@ -26,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
 public class LifecycleCreateBenchmark {
@@ -52,6 +55,7 @@ public class LifecycleCreateBenchmark {
   }
 
   @Benchmark
+  @Warmup(iterations = 10, time = 1)
   public Connection spring() {
     return new SpringConnection();
   }

@@ -24,6 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * squirrel-foundation 0.3.10 and Spring Statemachine 4.0.2, each as its own API recommends (see
  * each class). Ratios to Stator: {@code bench/chart.py}.
  *
+ * <p>Warm-up: 5 x 1 s (10 x 1 s for Spring Statemachine, whose reactive event path is still
+ * getting faster after 5 s); see docs/benchmarks.md.
+ *
  * <p>Run (JDK 25):
  * <pre>{@code
  * java -jar bench/target/benchmarks.jar 'dev.stator.bench.peers.ToggleBenchmark' -prof gc
@@ -32,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
 public class ToggleBenchmark {
@@ -90,6 +93,7 @@ public class ToggleBenchmark {
 
   @Benchmark
   @OperationsPerInvocation(2)
+  @Warmup(iterations = 10, time = 1)
   public void spring() {
     spring.on();
     spring.off();

@@ -71,7 +71,7 @@ class PeerWorkloadTest {
         "floorSwitchLock", FloorToggle::new,
         "floorBitsetLock", BitsetToggle::new,
         "stateless4j", Stateless4jToggle.Locked::new,
-        "squirrel", SquirrelToggle::new,
+        "squirrel", SquirrelToggle.Locked::new,
         "spring", SpringToggle.Locked::new);
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
