@@ -1,0 +1,343 @@
+package dev.stator.examples.task;
+
+import static dev.stator.examples.task.TaskActor.Life.*;
+
+import dev.stator.Args;
+import dev.stator.Event;
+import dev.stator.Key;
+import dev.stator.Machine;
+import dev.stator.MachineClosedException;
+import dev.stator.Result;
+import dev.stator.Schema;
+import dev.stator.StateScope;
+import dev.stator.examples.task.AgentExecutor.EventSink;
+import dev.stator.examples.task.AgentExecutor.RequestContext;
+import dev.stator.examples.task.Subscription.Update;
+import java.lang.invoke.MethodHandles;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * One A2A task as an actor: requests run one at a time through the {@link AgentExecutor}; every
+ * event is persisted in the {@link TaskStore}, then fanned out to {@link Subscription}s; a cancel
+ * interrupts the running request and calls the agent's cancel hook; once the task is terminal
+ * and its producers have ended, the actor retires.
+ *
+ * <p>Everything that decides the lifecycle is a state of {@link #SCHEMA}, and every handler runs
+ * on the machine's one owner thread ({@code confined}): the request queue and the fan-out are
+ * touched only there. Producers and the cancel hook are tasks of the {@code Executing} and
+ * {@code Canceling} scopes and publish through those scopes, so an event of a request that has
+ * ended is refused, never applied. Subscriptions are owned by the {@code Live} scope: they end,
+ * and requests still queued are rejected, on every path by which the task ends.
+ *
+ * <p>Thread safety: every public method may be called from any thread.
+ */
+public final class TaskActor implements AutoCloseable {
+  enum Life {
+    Live, Starting,                                  // the task is open; it is being loaded
+    Submitted, Working, InputRequired, AuthRequired, // its status while open (multi: one per event)
+    Completed, Canceled, Failed, Rejected, Terminal, // how it ended (the first wins), and that it did
+    Executing, Canceling,                            // a request's producer, the cancel hook
+    Request, Subscribe, Artifact,                    // inputs (multi)
+    Retired, Exception
+  }
+
+  /*
+   * A status that ends a request does not end the producer's scope in the same transition:
+   * anyState queues remove(Executing). See LIBRARY GAP (own-scope result) in the report: a task
+   * waiting for the result of the mutation that ends its own scope is interrupted first and
+   * cannot learn that its event was applied.
+   */
+  static final Schema<Life> SCHEMA = Schema.of(Life.class)
+      .state(Starting, s -> s.require(Live).remove(Executing, Canceling))
+      .state(Submitted, s -> s.require(Live).multi().remove(Starting, Working, InputRequired, AuthRequired))
+      .state(Working, s -> s.require(Live).multi().remove(Starting, Submitted, InputRequired, AuthRequired))
+      .state(InputRequired, s -> s.require(Live).multi().remove(Starting, Submitted, Working, AuthRequired))
+      .state(AuthRequired, s -> s.require(Live).multi().remove(Starting, Submitted, Working, InputRequired))
+      .state(Completed, s -> s.require(Terminal))
+      .state(Canceled, s -> s.require(Terminal))
+      .state(Failed, s -> s.require(Terminal))
+      .state(Rejected, s -> s.require(Terminal))
+      .state(Terminal, s -> s.remove(Live))
+      .state(Executing, s -> s.remove(Retired))
+      .state(Canceling, s -> s.remove(Executing, Retired))
+      .state(Request, s -> s.require(Live).multi())
+      .state(Subscribe, s -> s.require(Live).multi())
+      .state(Artifact, s -> s.require(Live).multi())
+      .state(Retired, s -> s.require(Terminal).auto())
+      .build();
+
+  static final int DEFAULT_CAPACITY = 64;
+  private static final Duration EMIT_BOUND = Duration.ofSeconds(30);
+  private static final Key<TaskEvent> EVENT = Key.of("event", TaskEvent.class);
+  private static final Key<String> MESSAGE = Key.of("message", String.class);
+  private static final Key<Subscription> SUBSCRIBER = Key.of("subscriber", Subscription.class);
+
+  /** The task had ended (or its actor closed) with another state than CANCELED. */
+  public static final class NotCancelable extends RuntimeException {
+    private final Task task;
+
+    NotCancelable(Task task) {
+      super("task " + task.id() + " is not cancelable: it is " + task.state());
+      this.task = task;
+    }
+
+    public Task task() {
+      return task;
+    }
+  }
+
+  private record Pending(String id, String message, Subscription stream) {}
+
+  private final String id;
+  private final AgentExecutor agent;
+  private final TaskStore store;
+  private final Consumer<TaskActor> onRetired;
+  final Machine<Life> machine;
+  // Owner thread only (handlers):
+  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  private Subscription.Hub hub = new Subscription.Hub();
+  private int requests;
+
+  TaskActor(String id, AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log,
+      Consumer<TaskActor> onRetired) {
+    this.id = id;
+    this.agent = agent;
+    this.store = store;
+    this.onRetired = onRetired;
+    Machine.Builder<Life> b = Machine.of(SCHEMA).id("task " + id)
+        .handlers(this, MethodHandles.lookup()).confined().threadFactory(threads);
+    this.machine = (log ? b.log() : b).build();
+  }
+
+  public String id() {
+    return id;
+  }
+
+  /** Starts loading the task; only the first call does anything. */
+  void start() {
+    machine.add(List.of(Live, Starting), Args.NONE);
+  }
+
+  /**
+   * Queues a request; returns its stream: a snapshot when it starts, its events, then the end
+   * (after an interrupted or terminal status), or {@link Subscription.Rejected} if the task
+   * ended before its turn.
+   */
+  public Subscription send(String message) {
+    Subscription s = new Subscription(DEFAULT_CAPACITY);
+    Subscription.Rejected rejected = new Subscription.Rejected("request '" + message
+        + "' rejected: task " + id + " has ended");
+    try {
+      machine.add(Request, Args.of(MESSAGE, message, SUBSCRIBER, s)).future()
+          .whenComplete((status, failure) -> {
+            if (status != Result.Status.EXECUTED) s.finish(rejected);
+          });
+    } catch (MachineClosedException closed) {
+      s.finish(rejected);
+    }
+    return s;
+  }
+
+  /**
+   * Subscribes to the task: its snapshot now, then every later event. A task that has already
+   * finished gives its final snapshot, then the end.
+   */
+  public Subscription subscribe(int capacity, Duration timeout)
+      throws InterruptedException, TimeoutException {
+    Subscription s = new Subscription(capacity);
+    try {
+      machine.whenNot(Starting).await(timeout);
+      machine.add(Subscribe, Args.of(SUBSCRIBER, s)).future().whenComplete((status, failure) -> {
+        if (status != Result.Status.EXECUTED) finished(s);
+      });
+    } catch (MachineClosedException closed) {
+      finished(s);
+    }
+    return s;
+  }
+
+  private void finished(Subscription s) {
+    store.get(id).ifPresent(t -> s.offer(new Update(null, t)));
+    s.end();
+  }
+
+  /**
+   * Cancels the task and waits until it has ended.
+   *
+   * @return the task, CANCELED
+   * @throws NotCancelable if it ended otherwise (completed first, failed, ...)
+   * @throws TimeoutException if the task has not ended within {@code timeout}
+   */
+  public Task cancel(Duration timeout) throws InterruptedException, TimeoutException {
+    try {
+      machine.whenNot(Starting).await(timeout);
+      machine.add(Canceling);
+      machine.when(Terminal).await(timeout);
+    } catch (MachineClosedException closed) {
+      // retired or closed: the store has the last word
+    }
+    Task t = store.get(id).orElseThrow(() -> new IllegalStateException("no task " + id));
+    if (t.state() != Task.State.CANCELED) throw new NotCancelable(t);
+    return t;
+  }
+
+  /** How many subscriptions receive updates now (tests). */
+  int subscribers() {
+    return hub.size();
+  }
+
+  /** Closes the machine: running tasks are interrupted, streams end, queued requests rejected. */
+  @Override
+  public void close() {
+    machine.close();
+  }
+
+  @Override
+  public String toString() {
+    return "TaskActor[" + id + " " + machine.activeNames() + "]";
+  }
+
+  // ---------------------------------------------------------------- handlers (owner thread)
+
+  void liveState(Event<Life> e) {
+    StateScope<Life> scope = e.scope();
+    hub = scope.open(Subscription.Hub::new);
+    scope.open(() -> () -> {
+      for (Pending p; (p = pending.poll()) != null; ) {
+        p.stream.finish(new Subscription.Rejected("request " + p.id + " rejected: task " + id
+            + " ended " + store.get(id).map(Task::state).orElse(null) + " before it ran"));
+      }
+    });
+  }
+
+  boolean startingEnter(Event<Life> e) {
+    return e.machine().tick(Starting) == 0; // once per actor
+  }
+
+  void startingState(Event<Life> e) {
+    StateScope<Life> scope = e.scope();
+    scope.fork("load " + id, () -> {
+      Task t = store.get(id).orElseGet(() -> store.create(id));
+      scope.machine().add(statesOf(t.state()), Args.NONE);
+    });
+  }
+
+  void requestState(Event<Life> e) {
+    pending.add(new Pending("r" + ++requests, e.arg(MESSAGE), e.arg(SUBSCRIBER)));
+  }
+
+  void subscribeState(Event<Life> e) {
+    hub.add(e.arg(SUBSCRIBER), store.get(id).orElseThrow());
+  }
+
+  boolean executingEnter(Event<Life> e) {
+    return !pending.isEmpty();
+  }
+
+  boolean executingExecuting(Event<Life> e) {
+    return false; // one request at a time
+  }
+
+  void executingState(Event<Life> e) {
+    Pending p = pending.remove();
+    StateScope<Life> scope = e.scope();
+    scope.open(() -> p.stream::end); // the request's stream ends with the request
+    Task now = store.get(id).orElseThrow();
+    hub.add(p.stream, now);
+    RequestContext ctx = new RequestContext(id, p.id, p.message, now);
+    Sink sink = new Sink(scope.machine());
+    scope.fork("execute " + id + "/" + p.id, () -> {
+      agent.execute(ctx, sink);
+      if (sink.last == null) sink.status(Task.State.FAILED, "agent returned without a final status");
+    });
+  }
+
+  boolean cancelingEnter(Event<Life> e) {
+    return e.machine().is(Live); // the hook is never called once the task has ended
+  }
+
+  void cancelingState(Event<Life> e) {
+    StateScope<Life> scope = e.scope();
+    RequestContext ctx = new RequestContext(id, "cancel", "cancel", store.get(id).orElseThrow());
+    Sink sink = new Sink(scope.machine());
+    scope.fork("cancel " + id, () -> {
+      agent.cancel(ctx, sink);
+      if (sink.last == null || !sink.last.isTerminal()) sink.status(Task.State.CANCELED, "canceled");
+    });
+  }
+
+  boolean terminalTerminal(Event<Life> e) {
+    return false; // the first terminal status wins
+  }
+
+  void exceptionState(Event<Life> e) {
+    Throwable t = e.error();
+    String why = t == null ? "error" : t.getCause() != null ? t.getCause().toString() : t.toString();
+    e.machine().add(statesOf(Task.State.FAILED), Args.of(EVENT, TaskEvent.status(Task.State.FAILED, why)));
+  }
+
+  void retiredState(Event<Life> e) {
+    onRetired.accept(this);
+  }
+
+  void anyState(Event<Life> e) {
+    Machine<Life> m = e.machine();
+    TaskEvent ev = e.arg(EVENT);
+    if (ev != null) {
+      hub.publish(new Update(ev, store.apply(id, ev)));
+      if (ev.isTerminal()) m.remove(List.of(Executing, Canceling), Args.NONE);
+      else if (ev.endsRequest()) m.remove(Executing);
+    }
+    if (!pending.isEmpty() && m.is(Live) && !m.any(List.of(Starting, Executing, Canceling))) {
+      m.add(List.of(Executing, Working), Args.of(EVENT,
+          TaskEvent.status(Task.State.WORKING, "request " + pending.peek().id + " started")));
+    }
+  }
+
+  private static List<Life> statesOf(Task.State s) {
+    return switch (s) {
+      case SUBMITTED -> List.of(Submitted);
+      case WORKING -> List.of(Working);
+      case INPUT_REQUIRED -> List.of(InputRequired);
+      case AUTH_REQUIRED -> List.of(AuthRequired);
+      case COMPLETED -> List.of(Completed, Terminal);
+      case CANCELED -> List.of(Canceled, Terminal);
+      case FAILED -> List.of(Failed, Terminal);
+      case REJECTED -> List.of(Rejected, Terminal);
+    };
+  }
+
+  /** Publishes through a scope's view of the machine: refused once the scope has ended. */
+  private static final class Sink implements EventSink {
+    private final Machine<Life> view;
+    private volatile TaskEvent last; // the accepted event that ended the request
+
+    Sink(Machine<Life> view) {
+      this.view = view;
+    }
+
+    @Override
+    public boolean emit(TaskEvent event) {
+      List<Life> to = event.state() == null ? List.of(Artifact) : statesOf(event.state());
+      boolean ok;
+      try {
+        Result r = view.add(to, Args.of(EVENT, event));
+        try {
+          ok = r.await(EMIT_BOUND) == Result.Status.EXECUTED;
+        } catch (InterruptedException ie) { // our scope ended: r is then still queued, and refused
+          Thread.currentThread().interrupt();
+          ok = r.executed();
+        }
+      } catch (TimeoutException | MachineClosedException gone) {
+        ok = false;
+      }
+      if (ok && event.endsRequest()) last = event;
+      return ok;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package dev.stator.examples.task;
+
+import dev.stator.supervision.ActorRegistry;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * The live task actors, one per task id: {@link #actor} gets or starts one; an actor retires
+ * itself once its task has ended and its tasks have stopped, and a later call for that id starts
+ * a new one (which finds the task finished). Thread-safe.
+ */
+public final class TaskRegistry implements AutoCloseable {
+  private final ActorRegistry<String, TaskActor> actors;
+
+  /** {@code threads} makes every thread of every actor; {@code log} logs their transitions. */
+  public TaskRegistry(AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log) {
+    this.actors = ActorRegistry.<String, TaskActor>builder("tasks",
+            (id, tasks) -> new TaskActor(id, agent, store, threads, log, this::retire))
+        .cleanup((id, actor) -> actor.close())
+        .threadFactory(threads)
+        .build();
+  }
+
+  /** The live actor for {@code id}, started (and its task loaded or created) if there is none. */
+  public TaskActor actor(String id) throws InterruptedException {
+    TaskActor a = actors.getOrStart(id);
+    a.start(); // after getOrStart: a retire must find the actor started (see LIBRARY GAP)
+    return a;
+  }
+
+  /** The live actor for {@code id}, or null. */
+  public TaskActor live(String id) {
+    return actors.get(id);
+  }
+
+  /** How many actors are live. */
+  public int size() {
+    return actors.size();
+  }
+
+  private void retire(TaskActor actor) {
+    actors.retire(actor.id(), actor);
+  }
+
+  /** Closes every actor (their tasks interrupted, streams ended) and waits for them. */
+  @Override
+  public void close() {
+    actors.close();
+  }
+}
