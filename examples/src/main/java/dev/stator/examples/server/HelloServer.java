@@ -77,9 +77,11 @@ import java.util.function.Consumer;
  * an error state that ends {@link #run} and so shuts the server down in order.
  *
  * <h2>Threads</h2>
- * {@link #run} may be called once, from any thread; the machine's handlers and every teardown run
- * on that thread (the machine is not confined: the thread that calls {@code add}/{@code remove}
- * runs the transition).
+ * {@link #run} may be called once, from any thread. The machine is not confined: the thread that
+ * calls {@code add}/{@code remove} runs the transition, so every stage's setup and teardown runs
+ * on the thread running the server, and interrupting that thread reaches a setup step that
+ * blocks. (A confined machine would run them on its owner thread, where the interrupt of the
+ * server's thread could not reach them.)
  */
 public final class HelloServer {
   /** The stages; {@code Exception} is the built-in error state. */

@@ -13,7 +13,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread safety: every method may be called from any thread.
  */
 public final class Leases {
+  private static final Leases PROCESS = new Leases();
+
   private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+  /** The leases shared by this process (the default of {@code SessionClient.Builder.leases}). */
+  public static Leases process() {
+    return PROCESS;
+  }
 
   /** The lock behind {@code key}'s lease (for tests and diagnostics). */
   public ReentrantLock lockOf(String key) {

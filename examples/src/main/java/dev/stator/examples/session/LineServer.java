@@ -218,6 +218,11 @@ public final class LineServer implements AutoCloseable {
     awaitValue("hellos", () -> hellos, n, timeout, false);
   }
 
+  /** Waits until at least {@code n} PINGs have been received. */
+  public void awaitPings(int n, Duration timeout) throws InterruptedException, TimeoutException {
+    awaitValue("pings", () -> pings, n, timeout, false);
+  }
+
   /** Waits until at least {@code n} BYEs have been received. */
   public void awaitGoodbyes(int n, Duration timeout) throws InterruptedException, TimeoutException {
     awaitValue("goodbyes", () -> goodbyes, n, timeout, false);

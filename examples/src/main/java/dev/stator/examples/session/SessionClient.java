@@ -49,12 +49,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * Backoff       auto, require ErrNetwork: waits (injected pacer), then adds Connecting.
  * Exception     built in. Any error that is not a network error gives the session up.
  * </pre>
- * Each state removes by name every state that removes it: losing a requirement does not count
- * when two states contest (spec R4), so {@code Disconnected} removing only {@code Session} would
- * be refused while {@code Connecting} is active. No state removes {@code Exception}: an active
- * state that did would refuse every later error mutation, and the error would be lost.
+ * <p>A state that must win over an active state which removes it names that state in its own
+ * {@code remove}: a state that would only lose its requirement does not count when two states
+ * contest (spec R4), so {@code Disconnected} removing only {@code Session} would be refused while
+ * {@code Connecting} is active, and {@code ErrNetwork} would be refused by it too. No state
+ * removes {@code Exception}: an active state that did would refuse every later error mutation,
+ * and the error would be lost.
  *
- * Handler order puts {@code Connected} after {@code Session}, so on every exit the reader and
+ * <p>Handler order puts {@code Connected} after {@code Session}, so on every exit the reader and
  * heartbeat have ended before the channel says {@code BYE} and before the socket closes, and the
  * lease is given back last, by the thread that took it.
  *
@@ -73,6 +75,13 @@ public final class SessionClient implements AutoCloseable {
    * cannot wait for it and reports it as stuck, and the remaining handlers run with the
    * interrupt status set (reported as a library bug). In confined mode a task's mutation is
    * queued for the owner thread, the task returns and ends, and the scope closes cleanly.
+   *
+   * Why non-blocking I/O (LineChannel). A scope first interrupts and awaits its tasks, and only
+   * then closes its resources. A reader blocked in java.net.Socket I/O on a platform thread does
+   * not wake on the interrupt (the scope waits its whole close timeout, then reports it); on a
+   * virtual thread the JDK closes the socket itself, on the reader's thread, before the channel
+   * could say BYE. Waiting in a Selector wakes on the interrupt and leaves the socket to its
+   * owner, so the close order is the scope's: channel (BYE), socket, lease.
    *
    * Fields written by handlers (`failures`) are read and written on the owner thread only.
    * Counters (AtomicLong) are for observers. */
@@ -195,6 +204,7 @@ public final class SessionClient implements AutoCloseable {
    *
    * @throws IOException if the client gave up (backoff exhausted, or a non-network error), with
    *     the last error as its cause
+   * @throws dev.stator.MachineClosedException if the client was closed meanwhile
    */
   public void connect(Duration timeout) throws InterruptedException, TimeoutException, IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -412,7 +422,7 @@ public final class SessionClient implements AutoCloseable {
     Duration connectTimeout = Duration.ofSeconds(5);
     Duration handlerTimeout = Duration.ofSeconds(5);
     Duration scopeCloseTimeout = Duration.ofSeconds(2);
-    Leases leases = new Leases();
+    Leases leases = Leases.process();
     ResourceLedger ledger = new ResourceLedger();
     boolean log;
     Hooks hooks = Hooks.NONE;
@@ -465,7 +475,7 @@ public final class SessionClient implements AutoCloseable {
       return this;
     }
 
-    /** The lease table (default: one per client). */
+    /** The lease table (default: {@link Leases#process()}: one session per server and client id in this process). */
     public Builder leases(Leases leases) {
       this.leases = Objects.requireNonNull(leases, "leases");
       return this;
