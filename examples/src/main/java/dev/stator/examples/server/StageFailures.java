@@ -24,6 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * transition and its scope closes).
  */
 final class StageFailures extends Tracer {
+  // LIBRARY GAP: Result does not carry the failures of final handlers and scope closes of its
+  // transition; this tracer collects them per state so that start/stop of a stage can throw them.
   private final Map<String, String> stateOfHandler;
   private final ConcurrentHashMap<String, Throwable> failures = new ConcurrentHashMap<>();
 
