@@ -77,6 +77,11 @@ import java.util.function.Consumer;
  * ({@code /health}, the log, {@code when(Listener)}), and a stage failing <em>at runtime</em> is
  * an error state that ends {@link #run} and so shuts the server down in order.
  *
+ * <p>A stage's setup runs in its {@code xState} handler, although handlers should not block:
+ * these setups are short (bind a port, start a thread), and the handler timeout is raised to the
+ * start bound. A stage with a long setup would fork it as a task of its scope (interrupted if the
+ * stage is removed) and mark readiness with a state of its own.
+ *
  * <h2>Threads</h2>
  * {@link #run} may be called once, from any thread. The machine is not confined: the thread that
  * calls {@code add}/{@code remove} runs the transition, so every stage's setup runs on the thread
