@@ -1,18 +1,29 @@
 package dev.stator.bench;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
-import org.openjdk.jol.info.GraphLayout;
+import java.util.Map;
+import java.util.TreeMap;
+import org.openjdk.jol.util.ObjectUtils;
+import org.openjdk.jol.vm.VM;
 
 /**
  * Heap measurements shared by the footprint mains.
  *
- * <p>{@link #unique} is the retained size of one instance that shares its schema (or config,
- * factory, builder) with others: the bytes reachable from {@code a} that are not reachable from
- * a second instance {@code b} of the same kind, computed with JOL as
- * {@code size(graph(a, b)) - size(graph(b))}. Everything the two share (schema, configuration,
- * classes' shared constants, thread pools) cancels out; nothing depends on object addresses, so a
- * GC between the walks does not matter.
+ * <p>{@link #unique} is the retained size of one instance that shares its schema (or
+ * configuration, builder, factory) with others: the bytes reachable from {@code a} that are not
+ * reachable from a second instance {@code b} of the same kind. It walks {@code b}'s object graph
+ * first, then {@code a}'s, and adds up (with JOL's object sizes) the objects that only the second
+ * walk reaches. The walks do not enter {@link Class}, {@link ClassLoader} and {@link Thread}
+ * objects: these are never per-instance, and through a class loader a walk would reach every
+ * loaded class, a graph that changes whenever a class is loaded (which happens during the
+ * walk itself, so two JOL {@code GraphLayout} walks subtracted from each other can differ by
+ * kilobytes in either direction).
  */
 public final class Retained {
   static {
@@ -24,31 +35,88 @@ public final class Retained {
     }
   }
 
+  private static final Map<Class<?>, Field[]> FIELDS = new HashMap<>();
+
   private Retained() {}
 
   /**
-   * Bytes reachable from {@code a} but not from {@code b}. Computed in both directions and the
-   * larger taken: if one instance happens to reach the other (an engine keeping a link between
-   * instances), that direction undercounts, and the other one is right.
+   * Bytes reachable from one of {@code a} and {@code b} but not from the other, for two instances
+   * of the same kind. Both directions are measured and the larger is returned: if one instance
+   * happens to reach the other (an engine keeping a link between instances), that direction
+   * counts nothing, and the other one is right.
    */
   public static long unique(Object a, Object b) {
-    long both = GraphLayout.parseInstance(a, b).totalSize();
-    return Math.max(both - GraphLayout.parseInstance(b).totalSize(),
-        both - GraphLayout.parseInstance(a).totalSize());
+    return Math.max(total(only(a, b)), total(only(b, a)));
   }
 
   /** The objects behind {@link #unique}, one line per class: count, bytes, class name. */
   public static List<String> breakdown(Object a, Object b) {
-    GraphLayout both = GraphLayout.parseInstance(a, b);
-    GraphLayout other = GraphLayout.parseInstance(b);
+    Map<String, long[]> ab = only(a, b);
+    Map<String, long[]> ba = only(b, a);
     List<String> out = new ArrayList<>();
-    for (Class<?> c : both.getClasses()) {
-      long count = both.getClassCounts().count(c) - other.getClassCounts().count(c);
-      long size = both.getClassSizes().count(c) - other.getClassSizes().count(c);
-      if (count != 0) out.add(String.format("%6d %8d  %s", count, size, c.getName()));
-    }
-    out.sort(null);
+    (total(ab) >= total(ba) ? ab : ba)
+        .forEach((c, v) -> out.add(String.format("%6d %8d  %s", v[0], v[1], c)));
     return out;
+  }
+
+  /** Count and bytes per class of the objects reachable from {@code a} and not from {@code b}. */
+  private static Map<String, long[]> only(Object a, Object b) {
+    IdentityHashMap<Object, Boolean> seen = new IdentityHashMap<>();
+    walk(b, seen, null);
+    Map<String, long[]> byClass = new TreeMap<>();
+    walk(a, seen, byClass);
+    return byClass;
+  }
+
+  private static long total(Map<String, long[]> byClass) {
+    long total = 0;
+    for (long[] v : byClass.values()) total += v[1];
+    return total;
+  }
+
+  private static void walk(Object root, IdentityHashMap<Object, Boolean> seen,
+      Map<String, long[]> count) {
+    ArrayDeque<Object> todo = new ArrayDeque<>();
+    push(root, seen, todo);
+    while (!todo.isEmpty()) {
+      Object o = todo.pop();
+      Class<?> c = o.getClass();
+      if (count != null) {
+        long[] v = count.computeIfAbsent(c.getName(), k -> new long[2]);
+        v[0]++;
+        v[1] += VM.current().sizeOf(o);
+      }
+      if (c.isArray()) {
+        if (!c.getComponentType().isPrimitive()) {
+          for (Object e : (Object[]) o) push(e, seen, todo);
+        }
+        continue;
+      }
+      for (Field f : fields(c)) push(ObjectUtils.value(o, f), seen, todo);
+    }
+  }
+
+  private static void push(Object o, IdentityHashMap<Object, Boolean> seen,
+      ArrayDeque<Object> todo) {
+    if (o == null || o instanceof Class<?> || o instanceof ClassLoader || o instanceof Thread) {
+      return;
+    }
+    if (seen.put(o, Boolean.TRUE) == null) todo.push(o);
+  }
+
+  private static Field[] fields(Class<?> c) {
+    Field[] f = FIELDS.get(c);
+    if (f == null) {
+      List<Field> list = new ArrayList<>();
+      for (Class<?> k = c; k != null; k = k.getSuperclass()) {
+        for (Field d : k.getDeclaredFields()) {
+          if (!Modifier.isStatic(d.getModifiers()) && !d.getType().isPrimitive()) list.add(d);
+        }
+      }
+      f = list.toArray(Field[]::new);
+      FIELDS.put(c, f);
+    }
+    return f;
   }
 
   /** Heap in use after repeated full GCs (an estimate: System.gc() is a request). */

@@ -80,7 +80,7 @@ class PeerWorkloadTest {
         List<Callable<Void>> tasks = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
           tasks.add(() -> {
-            for (int k = 0; k < 2_000; k++) {
+            for (int k = 0; k < 500; k++) {
               t.on();
               t.off();
             }
