@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,7 +71,7 @@ class ConcurrencyStressTest {
       ThreadLedger drains = ThreadLedger.virtual("stress-drain-");
       Machine<St> m = fuzz.bind(Machine.of(SCHEMA))
           .threadFactory(drains)
-          .handlerTimeout(GUARD) // no watchdog takeover here: see watchdogTakeoverUnderLoad
+          .handlerTimeout(GUARD) // no watchdog takeover here: see WatchdogTakeoverTest
           .build();
       Run run = new Run(m, fuzz, seed, "stress-", PLATFORM_WORKERS, VIRTUAL_WORKERS,
           OPS_PER_WORKER);
@@ -119,6 +120,44 @@ class ConcurrencyStressTest {
       assertThat(owners.livePlatformThreads()).isEmpty();
       assertThat(run.workers.livePlatformThreads()).as("platform threads left").isEmpty();
       run.report();
+    });
+  }
+
+  /**
+   * Handlers that get stuck past a short handler timeout while the workers go on: the watchdog
+   * takes the machine over (E3) each time, each stuck handler's later mutation is CANCELED, and
+   * afterwards every result completed, the invariants hold and every thread ended. Handler
+   * overlap is not checked here: a handler starved past the timeout by the load is abandoned
+   * too, and then runs on beside the new drainer by design.
+   */
+  @Test
+  void watchdogTakeoversUnderLoadLoseNothing() throws Exception {
+    long seed = seed();
+    withSeed(seed, () -> {
+      Fuzz fuzz = new Fuzz(seed, false);
+      Stalls stalls = new Stalls(6);
+      fuzz.stalls = stalls;
+      ThreadLedger drains = ThreadLedger.virtual("wd-drain-");
+      Machine<St> m = fuzz.bind(Machine.of(SCHEMA))
+          .threadFactory(drains)
+          .handlerTimeout(Duration.ofMillis(100))
+          .tracer(stalls.tracer)
+          .build();
+      Run run = new Run(m, fuzz, seed, "wd-", 4, 16, 150);
+      run.go();
+      stalls.budget.set(0);
+      run.quiesce();
+      run.checkAfter();
+      assertThat(stalls.started.get()).as("handlers that got stuck").isPositive();
+      assertThat(stalls.abandoned.get()).as("stuck handlers taken over by the watchdog")
+          .isEqualTo(stalls.started.get());
+      m.close();
+      assertThat(drains.joinAll(GUARD)).as("machine threads still alive").isEmpty();
+      assertThat(drains.ended.get()).isEqualTo(drains.started.get());
+      assertThat(run.workers.livePlatformThreads()).as("platform threads left").isEmpty();
+      run.report();
+      System.out.printf("watchdog: %d stuck handlers taken over, %d timeouts in all%n",
+          stalls.abandoned.get(), stalls.timeouts().size());
     });
   }
 
@@ -197,6 +236,8 @@ class ConcurrencyStressTest {
     final AtomicLong thrown = new AtomicLong();
     final AtomicInteger errorTransitionThrows = new AtomicInteger(3);
     volatile boolean spawning = true;
+    /** Handlers that get stuck until the watchdog takes over, or null. */
+    @Nullable Stalls stalls;
 
     Fuzz(long seed, boolean strict) {
       this.random = new Random(seed);
@@ -217,6 +258,12 @@ class ConcurrencyStressTest {
     boolean act(Event<St> e, boolean negotiation) {
       handlerCalls.incrementAndGet();
       handlerThreads.add(Thread.currentThread());
+      Stalls st = stalls;
+      if (st != null && e.error() == null && random.nextInt(40) == 0
+          && st.budget.getAndDecrement() > 0) {
+        st.stall(e, this);
+        return true;
+      }
       int overlap = inside.getAndIncrement();
       try {
         if (strict && overlap != 0) {
@@ -257,6 +304,72 @@ class ConcurrencyStressTest {
 
     void violation(String what) {
       if (violations.size() < 50) violations.add(what + " [" + Thread.currentThread() + "]");
+    }
+  }
+
+  /**
+   * Handlers that get stuck: each waits, without a timing assumption, until the watchdog has
+   * taken the machine over from it (a tracer sees the {@link HandlerTimeoutException} that names
+   * its handler and thread), then makes a mutation, which must be CANCELED (E3).
+   */
+  static final class Stalls {
+    final AtomicInteger budget;
+    final AtomicInteger started = new AtomicInteger();
+    final AtomicInteger abandoned = new AtomicInteger();
+    private final List<String> timeouts = new ArrayList<>(); // guarded by itself
+    final Tracer tracer = new Tracer() {
+      @Override
+      public void transitionStart(Event<?> e) {
+        if (e.error() instanceof HandlerTimeoutException t) {
+          synchronized (timeouts) {
+            timeouts.add(String.valueOf(t.getMessage()));
+            timeouts.notifyAll();
+          }
+        }
+      }
+    };
+
+    Stalls(int budget) {
+      this.budget = new AtomicInteger(budget);
+    }
+
+    List<String> timeouts() {
+      synchronized (timeouts) {
+        return List.copyOf(timeouts);
+      }
+    }
+
+    void stall(Event<St> e, Fuzz fuzz) {
+      started.incrementAndGet();
+      Machine<St> m = e.machine();
+      String handler = "handler " + e.handler() + " of ";
+      String thread = " on thread " + Thread.currentThread().getName() + ";";
+      long deadline = System.nanoTime() + GUARD.toNanos();
+      try {
+        synchronized (timeouts) {
+          long before = count(handler, thread);
+          while (count(handler, thread) == before) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+              fuzz.violation("stuck " + e.handler() + " was never taken over");
+              return;
+            }
+            timeouts.wait(left);
+          }
+        }
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      Result late = m.add(St.A); // from a handler the machine abandoned
+      if (late != Result.CANCELED) {
+        fuzz.violation("a mutation from abandoned " + e.handler() + " returned " + late);
+      }
+      abandoned.incrementAndGet();
+    }
+
+    private long count(String handler, String thread) {
+      return timeouts.stream().filter(t -> t.contains(handler) && t.contains(thread)).count();
     }
   }
 
@@ -304,6 +417,12 @@ class ConcurrencyStressTest {
     final AtomicLong snapshots = new AtomicLong();
     volatile boolean readersStop;
     long nanos;
+    /** One failure guard for all the waits of a run, so that a broken engine fails in minutes. */
+    private final long deadline = System.nanoTime() + GUARD.toNanos();
+
+    Duration left() {
+      return Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()));
+    }
 
     Run(Machine<St> m, Fuzz fuzz, long seed, String prefix, int platform, int virtual, int ops) {
       this.m = m;
@@ -358,13 +477,13 @@ class ConcurrencyStressTest {
         readersStop = true;
       }
       joinAll(readers, "reader");
-      assertThat(virtuals.joinAll(GUARD)).isEmpty();
+      assertThat(virtuals.joinAll(left())).isEmpty();
       nanos = System.nanoTime() - start;
     }
 
     private void joinAll(List<Thread> threads, String what) throws InterruptedException {
       for (Thread t : threads) {
-        t.join(GUARD);
+        t.join(left());
         assertThat(t.isAlive()).as(what + " " + t.getName() + " still running").isFalse();
       }
     }
@@ -426,7 +545,7 @@ class ConcurrencyStressTest {
 
     private void awaitQuietly(Result res) throws InterruptedException {
       try {
-        res.await(GUARD);
+        res.await(left());
       } catch (MachineClosedException | TimeoutException e) {
         // checked at the end
       }
@@ -489,7 +608,7 @@ class ConcurrencyStressTest {
       fuzz.spawning = false;
       for (int i = 0; i < 2; i++) {
         Result fence = m.remove(St.Fence);
-        assertThat(fence.await(GUARD)).isEqualTo(Result.Status.EXECUTED);
+        assertThat(fence.await(left())).isEqualTo(Result.Status.EXECUTED);
       }
     }
 
@@ -533,10 +652,10 @@ class ConcurrencyStressTest {
     private void awaitFinal(Result r, List<String> stuck, boolean closeAllowed)
         throws InterruptedException {
       try {
-        Result.Status s = r.await(GUARD);
+        Result.Status s = r.await(left());
         if (s != Result.Status.EXECUTED && s != Result.Status.CANCELED) stuck.add(r + " " + s);
       } catch (TimeoutException e) {
-        stuck.add(r + " still QUEUED after " + GUARD);
+        stuck.add(r + " still QUEUED at the end of the run");
       } catch (MachineClosedException e) {
         if (!closeAllowed) stuck.add(r + " failed: " + e);
       }
