@@ -197,20 +197,34 @@ final class MachineImpl<S> extends MachineBase<S> {
       }
       return m;
     }
-    if (!config.confined) {
+    if (!config.confined && guard == null) {
       int token = gen << 3 | 1;
       if (STATUS.compareAndSet(this, 0, token)) {
-        return runNow(me, token, kind, called, order, args, flags, guard);
+        return runNow(me, token, kind, called, order, args, flags, null);
       }
     }
     Mutation m = new Mutation(kind, called, order, args, flags, null, guard);
     enqueue(m);
     if (config.confined) {
       if (ownerParked) LockSupport.unpark(owner);
-    } else {
+    } else if (guard == null) {
       tryDrain(me);
+    } else if (status == 0) {
+      // A scope's mutation never runs on the calling thread: a task must not run the
+      // transition that ends its own scope (it would interrupt and await itself).
+      drainElsewhere();
     }
     return m;
+  }
+
+  /** Starts a thread that drains the machine if it is idle. */
+  private void drainElsewhere() {
+    Thread t = config.drainFactory.newThread(() -> tryDrain(Thread.currentThread()));
+    if (t == null) {
+      tryDrain(Thread.currentThread()); // no thread to be had: drain here rather than never
+    } else {
+      t.start();
+    }
   }
 
   private Result runNow(Thread me, int token, MutationKind kind, long called,
@@ -844,6 +858,11 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   private void taskFailed(Scope<S> scope, String task, Throwable failure) {
+    if (!scope.isCurrent()) { // its activation is over: the error belongs to no live state
+      LOG.log(System.Logger.Level.WARNING, "task '" + task + "' of " + scope + " failed after "
+          + "its state ended; not recorded as an error of the machine", failure);
+      return;
+    }
     LOG.log(System.Logger.Level.WARNING, "task '" + task + "' of " + scope + " failed",
         failure);
     if (closed) return;

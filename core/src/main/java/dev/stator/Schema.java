@@ -589,6 +589,17 @@ public final class Schema<S> {
         }
       }
     }
+    for (StateData s : data) {
+      if (s.remove().contains(EXCEPTION)) {
+        problems.add("state '" + s.name() + "' removes the built-in state Exception, which would "
+            + "refuse errors while it is active; call removeError() in a handler instead");
+      }
+    }
+    StateData ex = data.get(idx.get(EXCEPTION));
+    if (!ex.require().isEmpty()) {
+      problems.add("the built-in state Exception requires " + ex.require()
+          + ", which would refuse errors while those are inactive");
+    }
     String cycle = findCycle(data, idx);
     if (cycle != null) problems.add("require/after cycle: " + cycle);
     return problems;

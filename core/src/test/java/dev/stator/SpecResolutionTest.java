@@ -384,4 +384,15 @@ class SpecResolutionTest {
       assertThat(m.activeNames()).isEmpty();
     }
   }
+
+  enum Err { Busy, Exception }
+
+  @Test
+  void S2_exceptionCannotBeRemovedOrMadeToRequire() {
+    assertThatThrownBy(() -> Schema.of(Err.class).state(Err.Busy, r -> r.remove(Err.Exception))
+        .build()).isInstanceOf(SchemaException.class)
+        .hasMessageContaining("state 'Busy' removes the built-in state Exception");
+    assertThatThrownBy(() -> Schema.of(Err.class).state(Err.Exception, r -> r.require(Err.Busy))
+        .build()).hasMessageContaining("the built-in state Exception requires [Busy]");
+  }
 }

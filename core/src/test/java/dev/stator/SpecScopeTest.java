@@ -355,4 +355,62 @@ class SpecScopeTest {
     busy.join();
     assertThat(log).containsExactly("closed"); // exactly once
   }
+
+  enum AB { A, B, Exception }
+
+  static final Schema<AB> AB_SCHEMA = Schema.of(AB.class)
+      .state(AB.A, r -> r.remove(AB.B)).state(AB.B, r -> r.remove(AB.A)).build();
+
+  @Test
+  void SC2_aTaskThatEndsItsOwnStateThroughItsScopeIsNotAwaitedByItself() throws Exception {
+    CountDownLatch go = new CountDownLatch(1);
+    AtomicReference<Result> result = new AtomicReference<>();
+    CountDownLatch done = new CountDownLatch(1);
+    try (Machine<AB> m = Machine.of(AB_SCHEMA).onState(AB.A, e -> {
+      StateScope<AB> sc = e.scope();
+      sc.fork("worker", () -> {
+        go.await();
+        result.set(sc.machine().add(AB.B)); // queued, run by another thread
+        done.countDown();
+      });
+    }).build()) {
+      Wait b = m.when(AB.B);
+      m.add(AB.A);
+      go.countDown();
+      done.await();
+      b.await(WAIT);
+      assertThat(result.get().await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.activeNames()).containsExactly("B");
+      assertThat(m.hasError()).isFalse();
+    }
+  }
+
+  @Test
+  void SC3_aFailureAfterTheScopeEndedIsNotAnErrorOfTheMachine() throws Exception {
+    CountDownLatch forked = new CountDownLatch(1);
+    CountDownLatch failed = new CountDownLatch(1);
+    try (Machine<AB> m = Machine.of(AB_SCHEMA).onState(AB.A, e -> {
+      StateScope<AB> sc = e.scope();
+      sc.fork("late", () -> {
+        forked.countDown();
+        try {
+          new CountDownLatch(1).await(); // until the scope ends
+        } catch (InterruptedException ie) {
+          // the scope ended; go on regardless
+        }
+        try {
+          sc.open(() -> (AutoCloseable) () -> { });
+        } finally {
+          failed.countDown();
+        }
+      });
+    }).build()) {
+      m.add(AB.A);
+      forked.await();
+      m.add(AB.B);
+      failed.await();
+      m.whenQueue(m.add(AB.B)).await(WAIT);
+      assertThat(m.hasError()).isFalse();
+    }
+  }
 }
