@@ -101,6 +101,7 @@ public final class TaskActor implements AutoCloseable {
   // Owner thread only (handlers):
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private Subscription.Hub hub = new Subscription.Hub();
+  private Subscription requestStream; // the running request's, until its final status
   private int requests;
 
   TaskActor(String id, AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log,
@@ -118,9 +119,13 @@ public final class TaskActor implements AutoCloseable {
     return id;
   }
 
-  /** Starts loading the task; only the first call does anything. */
-  void start() {
-    machine.add(List.of(Live, Starting), Args.NONE);
+  /** Starts loading the task (only the first call does); returns once it is loading or loaded. */
+  void start() throws InterruptedException {
+    try {
+      machine.add(List.of(Live, Starting), Args.NONE).await(EMIT_BOUND);
+    } catch (TimeoutException | MachineClosedException e) {
+      throw new IllegalStateException("task " + id + " did not start", e);
+    }
   }
 
   /**
@@ -246,9 +251,8 @@ public final class TaskActor implements AutoCloseable {
   void executingState(Event<Life> e) {
     Pending p = pending.remove();
     StateScope<Life> scope = e.scope();
-    scope.open(() -> p.stream::end); // the request's stream ends with the request
     Task now = store.get(id).orElseThrow();
-    hub.add(p.stream, now);
+    hub.add(requestStream = p.stream, now);
     RequestContext ctx = new RequestContext(id, p.id, p.message, now);
     Sink sink = new Sink(scope.machine());
     scope.fork("execute " + id + "/" + p.id, () -> {
@@ -290,6 +294,10 @@ public final class TaskActor implements AutoCloseable {
     TaskEvent ev = e.arg(EVENT);
     if (ev != null) {
       hub.publish(new Update(ev, store.apply(id, ev)));
+      if (ev.endsRequest() && requestStream != null) {
+        requestStream.end(); // even if canceled, the requester sees the final status
+        requestStream = null;
+      }
       if (ev.isTerminal()) m.remove(List.of(Executing, Canceling), Args.NONE);
       else if (ev.endsRequest()) m.remove(Executing);
     }

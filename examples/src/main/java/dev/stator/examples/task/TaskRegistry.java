@@ -2,6 +2,7 @@ package dev.stator.examples.task;
 
 import dev.stator.supervision.ActorRegistry;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
 
 /**
  * The live task actors, one per task id: {@link #actor} gets or starts one; an actor retires
@@ -11,11 +12,18 @@ import java.util.concurrent.ThreadFactory;
 public final class TaskRegistry implements AutoCloseable {
   private final ActorRegistry<String, TaskActor> actors;
 
-  /** {@code threads} makes every thread of every actor; {@code log} logs their transitions. */
-  public TaskRegistry(AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log) {
+  /**
+   * {@code threads} makes every thread of every actor; {@code log} logs their transitions;
+   * {@code retired} is told the id of each actor that left the registry.
+   */
+  public TaskRegistry(AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log,
+      Consumer<String> retired) {
     this.actors = ActorRegistry.<String, TaskActor>builder("tasks",
             (id, tasks) -> new TaskActor(id, agent, store, threads, log, this::retire))
-        .cleanup((id, actor) -> actor.close())
+        .cleanup((id, actor) -> {
+          retired.accept(id); // it has left the registry
+          actor.close();
+        })
         .threadFactory(threads)
         .build();
   }
