@@ -1,14 +1,13 @@
 package dev.stator.examples;
 
-import dev.stator.Event;
-import dev.stator.Machine;
-import dev.stator.Result;
-import dev.stator.Schema;
-import dev.stator.Tracer;
-import java.io.IOException;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import dev.stator.examples.server.ServerDemo;
+import dev.stator.examples.session.SessionDemo;
+import dev.stator.examples.task.TaskDemo;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Level;
@@ -16,132 +15,69 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * The runnable demo: a connection client as a relational state machine, printed with the
- * machine's one-line-per-transition log.
+ * The runnable demo: three components that are usually written by hand with locks, flags and
+ * events, built on Stator instead, each run end to end with the machines' transition logs,
+ * followed by a summary table.
  *
  * <p>Run it with {@code mvn -q -pl examples -am package exec:exec -DskipTests}.
  */
 public final class Demo {
-  /** States of a client connection; {@code Exception} is the built-in error state. */
-  enum Conn { Session, Connecting, Connected, Ready, Disconnected, ErrNetwork, Exception }
-
-  static final Schema<Conn> SCHEMA = Schema.of(Conn.class)
-      .state(Conn.Connecting, s -> s.add(Conn.Session).remove(Conn.Connected, Conn.Disconnected))
-      .state(Conn.Connected, s -> s.require(Conn.Session)
-          .remove(Conn.Connecting, Conn.Disconnected))
-      .state(Conn.Ready, s -> s.require(Conn.Connected).auto())
-      .state(Conn.Disconnected, s -> s.remove(Conn.Session, Conn.Connecting, Conn.Connected))
-      .state(Conn.ErrNetwork, s -> s.require(Conn.Exception).remove(Conn.Connected))
-      .build();
-
-  /** The client: its handler methods are named after the states they serve. */
-  static final class Client {
-    final Machine<Conn> machine;
-    final CountDownLatch connected = new CountDownLatch(1); // the first connect
-    final CountDownLatch ready = new CountDownLatch(2); // the first connect and the reconnect
-    final java.util.List<Thread> dialThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
-    final CountDownLatch lastDial = new CountDownLatch(1);
-    final AtomicInteger dials = new AtomicInteger();
-    final AtomicInteger reconnects = new AtomicInteger();
-
-    Client(Tracer counter) {
-      machine = Machine.of(SCHEMA).id("client-1").handlers(this).log().tracer(counter).build();
-    }
-
-    /** Connecting became active: dial off the machine's thread, report back as a mutation. */
-    void connectingState(Event<Conn> e) {
-      int n = dials.incrementAndGet();
-      dialThreads.add(Thread.ofVirtual().name("dial-" + n).start(() -> {
-        if (n == 3) await(lastDial); // the demo holds the third dial until after disconnect
-        Result r = machine.add(Conn.Connected);
-        System.out.println("  dial-" + n + " finished: add(Connected) -> " + r.status());
-      }));
-    }
-
-    void readyState(Event<Conn> e) {
-      connected.countDown();
-      ready.countDown();
-    }
-
-    /** A network error: drop the connection (by relation) and reconnect. */
-    void errNetworkState(Event<Conn> e) {
-      System.out.println("  network error: " + e.error().getMessage() + "; reconnecting");
-      reconnects.incrementAndGet();
-      machine.removeError(); // queued: runs after this transition
-      machine.add(Conn.Connecting);
-    }
-
-    void readyEnd(Event<Conn> e) {
-      System.out.println("  ready ended");
-    }
-  }
+  private Demo() {}
 
   public static void main(String[] args) throws Exception {
-    logToStdout();
-    System.out.println("Stator demo: a connection client as a relational state machine");
-    System.out.println("states " + SCHEMA.names());
-    AtomicInteger executed = new AtomicInteger();
-    AtomicInteger canceled = new AtomicInteger();
-    Tracer counter = new Tracer() {
-      @Override
-      public void transitionEnd(Event<?> e, boolean ok) {
-        (ok ? executed : canceled).incrementAndGet();
-      }
-    };
-    Client c = new Client(counter);
-    Machine<Conn> m = c.machine;
-
-    System.out.println("\n1. connect");
-    m.add(Conn.Connecting);
-    if (!c.connected.await(5, TimeUnit.SECONDS)) throw new IllegalStateException("no connect");
-
-    System.out.println("\n2. a network error drops the connection; the client reconnects");
-    m.addError(Conn.ErrNetwork, new IOException("connection reset by peer"));
-    if (!c.ready.await(5, TimeUnit.SECONDS)) throw new IllegalStateException("no reconnect");
-    System.out.println("  active: " + m.activeNames());
-
-    System.out.println("\n3. start a third dial, then disconnect before it completes");
-    m.add(Conn.Connecting);
-    m.add(Conn.Disconnected);
-    c.lastDial.countDown(); // the stale dial now reports Connected: refused by the relations
-    for (Thread t : c.dialThreads) t.join();
-
-    System.out.println("\n4. close");
-    m.close();
-    System.out.println();
-    System.out.printf("%-24s %s%n", "transitions executed", executed.get());
-    System.out.printf("%-24s %s%n", "transitions canceled", canceled.get());
-    System.out.printf("%-24s %s%n", "dials", c.dials.get());
-    System.out.printf("%-24s %s%n", "reconnects", c.reconnects.get());
-    System.out.printf("%-24s %s%n", "final states", m.activeNames());
-    System.out.printf("%-24s %s%n", "clocks", m.snapshot());
-    System.out.printf("%-24s %s%n", "machine closed", m.isClosed());
-  }
-
-  private static void await(CountDownLatch latch) {
-    try {
-      latch.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    PrintStream out = System.out;
+    logTo(out);
+    long start = System.nanoTime();
+    out.println("Stator demo: relational state machines that act as actors");
+    List<DemoPart> parts = List.of(new TaskDemo(), new SessionDemo(), new ServerDemo());
+    Map<String, Map<String, Long>> figures = new LinkedHashMap<>();
+    int n = 0;
+    for (DemoPart part : parts) {
+      out.println();
+      out.println("== " + (++n) + ". " + part.title() + " ==");
+      figures.put(part.title(), part.run(out));
     }
+    out.println();
+    out.println("== summary ==");
+    long leaks = 0;
+    for (Map.Entry<String, Map<String, Long>> e : figures.entrySet()) {
+      List<String> cells = new ArrayList<>();
+      for (Map.Entry<String, Long> f : e.getValue().entrySet()) {
+        cells.add(f.getKey() + " " + f.getValue());
+        if (f.getKey().equals("leaks")) leaks += f.getValue();
+      }
+      out.printf("%-16s %s%n", e.getKey(), String.join(", ", cells));
+    }
+    out.printf("%-16s %d%n", "leaks (total)", leaks);
+    out.printf("%-16s %.1f s%n", "time", (System.nanoTime() - start) / 1e9);
+    if (leaks != 0) System.exit(1);
   }
 
-  /** Sends the machine log ({@code System.Logger} over java.util.logging) to stdout, one line each. */
-  private static void logToStdout() {
+  /** Sends java.util.logging (where System.Logger goes by default) to {@code out}, one line each. */
+  private static void logTo(PrintStream out) {
     Logger root = Logger.getLogger("");
     for (var h : root.getHandlers()) root.removeHandler(h);
-    ConsoleHandler out = new ConsoleHandler() {
+    ConsoleHandler handler = new ConsoleHandler() {
       {
-        setOutputStream(System.out);
+        setOutputStream(out);
+      }
+
+      @Override
+      public synchronized void publish(LogRecord r) {
+        super.publish(r);
+        flush();
       }
     };
-    out.setFormatter(new Formatter() {
+    handler.setFormatter(new Formatter() {
       @Override
       public String format(LogRecord r) {
-        return "  " + formatMessage(r) + System.lineSeparator();
+        String level = r.getLevel().intValue() >= Level.WARNING.intValue()
+            ? r.getLevel().getName() + " " : "";
+        String thrown = r.getThrown() == null ? "" : " (" + r.getThrown() + ")";
+        return "  " + level + formatMessage(r) + thrown + System.lineSeparator();
       }
     });
-    out.setLevel(Level.ALL);
-    root.addHandler(out);
+    handler.setLevel(Level.INFO);
+    root.addHandler(handler);
   }
 }
