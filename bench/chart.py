@@ -145,18 +145,19 @@ def svg(groups, title):
     top = 60
     axis_top = top
     y = top
+    bars = []
     for label, rows in groups:
-        parts.append('<text x="10" y="%d" font-weight="bold">%s</text>' % (y + 15, e(label)))
+        bars.append('<text x="10" y="%d" font-weight="bold">%s</text>' % (y + 15, e(label)))
         y += head
         for impl, r, text in rows:
             x0, x1 = x(1.0), x(r)
-            parts.append('<text x="%d" y="%d" text-anchor="end">%s</text>'
-                         % (left - 8, y + bar - 4, e(LABELS.get(impl, impl))))
-            parts.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>'
-                         % (min(x0, x1), y, max(abs(x1 - x0), 1.0), bar,
-                            COLORS.get(impl, "#76b7b2")))
-            parts.append('<text x="%.1f" y="%d" fill="#222">%s</text>'
-                         % (max(x0, x1) + 6, y + bar - 4, e(text)))
+            bars.append('<text x="%d" y="%d" text-anchor="end">%s</text>'
+                        % (left - 8, y + bar - 4, e(LABELS.get(impl, impl))))
+            bars.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>'
+                        % (min(x0, x1), y, max(abs(x1 - x0), 1.0), bar,
+                           COLORS.get(impl, "#76b7b2")))
+            bars.append('<text x="%.1f" y="%d" fill="#222">%s</text>'
+                        % (max(x0, x1) + 6, y + bar - 4, e(text)))
             y += bar + gap
         y += 10
     axis_bottom = y
@@ -169,6 +170,7 @@ def svg(groups, title):
         parts.append('<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s×</text>'
                      % (xv, axis_bottom + 16, ("%g" % v)))
         v *= 10
+    parts.extend(bars)  # after the grid, so that the grid stays behind the bars
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
