@@ -193,6 +193,10 @@ public final class TaskActor implements AutoCloseable {
       machine.whenNot(Starting).await(timeout);
       machine.add(Canceling);
       machine.when(Terminal).await(timeout);
+      // LIBRARY GAP: a wait already true when made completes at once, even between a
+      // transition's commit and its final handlers (which persist the event); a no-op mutation,
+      // processed after that transition, is the barrier before reading the store.
+      machine.remove(Starting).await(timeout);
     } catch (MachineClosedException closed) {
       // retired or closed: the store has the last word
     }

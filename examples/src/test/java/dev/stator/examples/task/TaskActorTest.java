@@ -256,6 +256,14 @@ class TaskActorTest {
     AtomicInteger hooks = new AtomicInteger();
     AtomicReference<Task.State> hookSaw = new AtomicReference<>();
     ConcurrentLatches latches = new ConcurrentLatches();
+    CountDownLatch applyingTerminal = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    TaskStore store = hooked(memory, (id, ev) -> {
+      if (id.equals("t4-2") && ev != null && ev.isTerminal()) {
+        applyingTerminal.countDown();
+        awaitUninterruptibly(release);
+      }
+    });
     registry(agent((ctx, sink) -> {
       CountDownLatch[] l = latches.of(ctx.taskId());
       l[0].countDown();
@@ -268,7 +276,7 @@ class TaskActorTest {
     }, (ctx, sink) -> {
       hooks.incrementAndGet();
       hookSaw.set(ctx.task().state());
-    }));
+    }), store);
     int cancelWon = 0;
     int completionWon = 0;
     for (int i = 0; i < 40; i++) {
@@ -282,16 +290,25 @@ class TaskActorTest {
       if (i == 0) { // completion first, deterministically
         l[1].countDown();
         awaitRetired(actor);
-      } else if (i == 1) { // cancel first, deterministically
-      } else {
+      } else if (i == 2) { // cancel queued while the terminal transition runs
+        l[1].countDown();
+        await(applyingTerminal);
+      } else if (i > 2) { // a true race
         Thread.ofVirtual().start(l[1]::countDown);
+      } // i == 1: cancel first, deterministically
+      CompletableFuture<Task.State> cancel = async(() -> {
+        try {
+          return actor.cancel(T).state();
+        } catch (TaskActor.NotCancelable loser) {
+          return loser.task().state();
+        }
+      });
+      if (i == 2) {
+        long deadline = System.nanoTime() + T.toNanos();
+        while (actor.machine.queueSize() == 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+        release.countDown();
       }
-      Task.State outcome;
-      try {
-        outcome = actor.cancel(T).state();
-      } catch (TaskActor.NotCancelable loser) {
-        outcome = loser.task().state();
-      }
+      Task.State outcome = cancel.get(T.toMillis(), TimeUnit.MILLISECONDS);
       l[1].countDown();
       List<String> seen = drain(watcher);
       assertThat(seen.stream().filter(s -> s.equals("COMPLETED") || s.equals("CANCELED")))
