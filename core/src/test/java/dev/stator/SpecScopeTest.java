@@ -413,4 +413,30 @@ class SpecScopeTest {
       assertThat(m.hasError()).isFalse();
     }
   }
+
+  @Test
+  void Q0_aTaskAwaitingTheMutationThatEndsItsScopeLearnsItExecuted() throws Exception {
+    AtomicReference<Result> result = new AtomicReference<>();
+    AtomicReference<String> outcome = new AtomicReference<>();
+    CountDownLatch done = new CountDownLatch(1);
+    try (Machine<AB> m = Machine.of(AB_SCHEMA).confined().onState(AB.A, e -> {
+      StateScope<AB> sc = e.scope();
+      sc.fork("loader", () -> {
+        Result r = sc.machine().add(AB.B); // ends A, and this task's scope with it
+        result.set(r);
+        try {
+          outcome.set(r.await(WAIT).toString());
+        } catch (InterruptedException ie) {
+          outcome.set("interrupted, status " + r.status());
+        } finally {
+          done.countDown();
+        }
+      });
+    }).build()) {
+      m.add(AB.A);
+      done.await();
+      assertThat(outcome.get()).isIn("EXECUTED", "interrupted, status EXECUTED");
+      assertThat(m.activeNames()).containsExactly("B");
+    }
+  }
 }

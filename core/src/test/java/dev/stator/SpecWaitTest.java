@@ -168,4 +168,31 @@ class SpecWaitTest {
       assertThatThrownBy(f::join).isInstanceOf(CancellationException.class);
     }
   }
+
+  @Test
+  void W1_aWaitMadeDuringATransitionCompletesAfterItsFinalHandlers() throws Exception {
+    CountDownLatch inFinal = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicReference<String> persisted = new AtomicReference<>("nothing");
+    try (Machine<S> m = Machine.of(Schema.of(S.class).build()).noHandlerTimeout()
+        .onState(S.A, e -> {
+          inFinal.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+          }
+          persisted.set("A's effects");
+        }).build()) {
+      Thread t = Thread.ofVirtual().start(() -> m.add(S.A));
+      inFinal.await();
+      assertThat(m.is(S.A)).isTrue(); // committed
+      Wait w = m.when(S.A);
+      assertThat(w.isDone()).isFalse(); // but its final handler has not finished
+      release.countDown();
+      w.await(WAIT);
+      assertThat(persisted.get()).isEqualTo("A's effects");
+      t.join();
+    }
+  }
 }
