@@ -116,6 +116,7 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
     Phase phase = Phase.STARTING; // guarded by lock
     @Nullable A actor; // guarded by lock; set before startDone
     @Nullable Throwable startFailure; // guarded by lock; set before startDone
+    @Nullable Object retireAfterStart; // guarded by lock: retire(key, actor) while STARTING
     final CountDownLatch startDone = new CountDownLatch(1);
     final CountDownLatch retired = new CountDownLatch(1);
     final AtomicBoolean cleaned = new AtomicBoolean();
@@ -251,6 +252,12 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
         failure = new IllegalStateException("actor registry '" + name + "' was closed while actor '"
             + inc.key + "' was starting");
         inc.startFailure = failure;
+      } else if (failure == null && inc.retireAfterStart == actor) {
+        inc.actor = actor; // retired by one of its own tasks while it was starting
+        inc.phase = Phase.RETIRING;
+        live.remove(inc.key, inc);
+        retiring.add(inc);
+        retireNow = true;
       } else if (failure == null) {
         inc.actor = actor;
         inc.phase = Phase.ACTIVE;
@@ -263,7 +270,7 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
       lock.unlock();
     }
     if (retireNow) {
-      beginRetirement(inc, true);
+      beginRetirement(inc, closed);
     } else if (failure != null) {
       inc.tasks.shutdown();
       inc.tasks.cancelAllNoWait();
@@ -338,9 +345,11 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
    * Retires {@code actor}, if it is the live actor for {@code key}: removes it (a later
    * {@code getOrStart} starts a new incarnation), refuses new tasks on its supervisor, and runs
    * the cleanup once its running tasks have all ended (at once if none is running). Its tasks
-   * are not cancelled; cancel them through its supervisor to hurry them.
+   * are not cancelled; cancel them through its supervisor to hurry them. Called while the
+   * incarnation for {@code key} is still starting (by one of its own tasks, which already knows
+   * the actor), the retirement takes effect as soon as the start returns that actor.
    *
-   * @return whether this call retired it ({@code false} if it is not the live actor for
+   * @return whether this call retired it (or will, once the start returns it) ({@code false} if it is not the live actor for
    *     {@code key}: already retired, never started, or replaced by a newer incarnation)
    */
   public boolean retire(K key, A actor) {
@@ -350,6 +359,10 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
     lock.lock();
     try {
       inc = live.get(key);
+      if (inc != null && inc.phase == Phase.STARTING) {
+        inc.retireAfterStart = actor; // takes effect when the start returns this actor
+        return true;
+      }
       if (inc == null || inc.phase != Phase.ACTIVE || inc.actor != actor) return false;
       live.remove(key);
       inc.phase = Phase.RETIRING;

@@ -269,4 +269,28 @@ class ActorRegistryTest {
     cleaned.await();
     assertThat(jobs.get("job-1")).isNull();
   }
+
+  @Test
+  void registry_retiredByItsOwnTaskWhileStarting_retiresOnceTheStartReturns() throws Exception {
+    java.util.concurrent.CountDownLatch retired = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<ActorRegistry<String, Job>> self =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean accepted = new java.util.concurrent.atomic.AtomicBoolean();
+    ActorRegistry<String, Job> jobs = registry((id, tasks) -> {
+      Job job = new Job(id, incarnations.incrementAndGet(), tasks);
+      tasks.run("finish", () -> {
+        accepted.set(self.get().retire(id, job)); // before the starter has returned
+        retired.countDown();
+      });
+      retired.await(); // the start returns only after its task asked to retire it
+      return job;
+    });
+    self.set(jobs);
+    Job job = jobs.getOrStart("job-1");
+    assertThat(accepted.get()).isTrue();
+    assertThat(jobs.get("job-1")).isNull();
+    job.tasks().awaitTermination(java.time.Duration.ofSeconds(5));
+    jobs.close();
+    assertThat(cleanups()).containsExactly("cleanup job-1#1");
+  }
 }
