@@ -600,12 +600,21 @@ class ConcurrencyStressTest {
     }
 
     /**
-     * Waits until the machine has nothing left to do: no handler may queue more (spawning off),
-     * then two fences (mutations that run no handler) each wait for everything queued before
-     * them; the second also covers what handlers queued while the first was on its way.
+     * Waits until the machine has nothing left to do. First, with no further mutation from
+     * outside, every result must complete: whoever pushed a mutation either drained it or left
+     * it to a drainer that sees it when it releases (Q1), so a lost wake-up shows here as a
+     * result that never completes. Then no handler may queue more (spawning off), and two
+     * fences (mutations that run no handler) each wait for everything queued before them; the
+     * second also covers what handlers queued while the first was on its way.
      */
     void quiesce() throws Exception {
       fuzz.spawning = false;
+      List<String> stuck = new ArrayList<>();
+      for (List<Result> mine : tickets) {
+        for (Result r : mine) awaitFinal(r, stuck, false);
+      }
+      for (Result r : List.copyOf(fuzz.spawned)) awaitFinal(r, stuck, false);
+      assertThat(stuck).as("results that did not complete (before any fence)").isEmpty();
       for (int i = 0; i < 2; i++) {
         Result fence = m.remove(St.Fence);
         assertThat(fence.await(left())).isEqualTo(Result.Status.EXECUTED);
