@@ -84,7 +84,7 @@ def ratios(jmh, footprint):
             for impl in ORDER:
                 if impl in by:
                     b = by[impl]["jolBytes"]
-                    rows.append((impl, b / base, "%.3g× (%d B vs %d B)" % (b / base, b, base)))
+                    rows.append((impl, b / base, "%s (%d B vs %d B)" % (times(b / base), b, base)))
             groups.append((label, rows))
             continue
         for (c, params), methods in sorted(jmh.items()):
@@ -98,15 +98,19 @@ def ratios(jmh, footprint):
                     continue
                 if m["mode"] == "thrpt":
                     r = base["score"] / m["score"]
-                    text = "%.3g× (%s vs %s ops/s)" % (r, fmt(m["score"]), fmt(base["score"]))
+                    text = "%s (%s vs %s ops/s)" % (times(r), fmt(m["score"]), fmt(base["score"]))
                 else:
                     r = m["score"] / base["score"]
-                    text = "%.3g× (%s vs %s %s)" % (r, fmt(m["score"]), fmt(base["score"]),
-                                                    m["unit"])
+                    text = "%s (%s vs %s %s)" % (times(r), fmt(m["score"]), fmt(base["score"]),
+                                                 m["unit"])
                 rows.append((impl, r, text))
             suffix = "" if not params else " " + ", ".join("%s=%s" % p for p in params)
             groups.append((label + suffix, rows))
     return groups
+
+
+def times(r):
+    return ("%.0f×" % r) if r >= 100 else ("%.3g×" % r)
 
 
 def fmt(x):
