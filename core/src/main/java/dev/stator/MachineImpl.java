@@ -57,6 +57,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   private static final VarHandle QUEUE_TICK;
   private static final VarHandle INBOX;
   private static final VarHandle QUEUED;
+  private static final VarHandle TAKEN;
   private static final VarHandle TERMINATED;
   private static final VarHandle TICKS = MethodHandles.arrayElementVarHandle(long[].class);
   private static final MachineWait[] NO_WAITS = new MachineWait[0];
@@ -72,6 +73,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       QUEUE_TICK = l.findVarHandle(MachineImpl.class, "queueTick", long.class);
       INBOX = l.findVarHandle(MachineImpl.class, "inbox", Mutation.class);
       QUEUED = l.findVarHandle(MachineImpl.class, "queued", int.class);
+      TAKEN = l.findVarHandle(MachineImpl.class, "taken", int.class);
       TERMINATED = l.findVarHandle(MachineImpl.class, "terminated", CompletableFuture.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
@@ -109,6 +111,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   // Drainer-local.
   private @Nullable Mutation head;
   private @Nullable Mutation tail;
+  private int taken; // mutations in head..tail; drainer writes (opaque), queueSize() reads
   private @Nullable ArrayDeque<Mutation> priority;
   private boolean autoPending;
   private @Nullable Event<S> event;
@@ -117,7 +120,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   private @Nullable Mutation current; // the queued mutation running now, for the watchdog
   private @Nullable Scope<S> @Nullable [] scopes; // the latest scope of each state
   private long scopeMask; // states whose latest scope is open
-  private final ArrayList<Scope<S>> ending = new ArrayList<>(0); // ended at the running commit
+  private @Nullable ArrayList<Scope<S>> ending; // ended at the running commit; drainer only
   private MutationKind curKind = MutationKind.ADD;
   private int curFlags;
 
@@ -322,22 +325,27 @@ final class MachineImpl<S> extends MachineBase<S> {
   private @Nullable Mutation poll() {
     Mutation m = head;
     if (m == null) {
+      if (inbox == null) return null; // the common case: no atomic operation
       Mutation s = (Mutation) INBOX.getAndSet(this, null);
       if (s == null) return null;
       Mutation rev = null; // reverse newest-first into oldest-first
       tail = s;
+      int batch = 0;
       while (s != null) {
         Mutation n = s.next;
         s.next = rev;
         rev = s;
         s = n;
+        batch++;
       }
+      QUEUED.getAndAdd(this, -batch); // once per batch, not per mutation
+      TAKEN.setOpaque(this, taken + batch);
       m = rev;
     }
+    TAKEN.setOpaque(this, taken - 1);
     head = m.next;
     if (head == null) tail = null;
     m.next = null;
-    QUEUED.getAndAdd(this, -1);
     return m;
   }
 
@@ -562,7 +570,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       Event<S> ev = e;
       trace(() -> config.tracer.transitionEnd(ev, true));
     }
-    if (!ending.isEmpty()) closeEndedScopes(); // after the transition, before anything else
+    if (ending != null && !ending.isEmpty()) closeEndedScopes(); // after the transition
     return true;
   }
 
@@ -794,7 +802,7 @@ final class MachineImpl<S> extends MachineBase<S> {
     Scope<S> s = all[i];
     if (s != null && s.tick == ticks[i]) return s; // this activation's
     if ((active >>> i & 1) == 0) {
-      for (Scope<S> x : ending) {
+      for (Scope<S> x : ending == null ? List.<Scope<S>>of() : ending) {
         if (x.index == i) return x; // an End handler asking for the scope that just ended
       }
       throw new IllegalStateException("state " + schema.names[i] + " of machine " + id()
@@ -817,14 +825,17 @@ final class MachineImpl<S> extends MachineBase<S> {
     for (long r = schema.toRank(mask); r != 0; r &= ~Long.highestOneBit(r)) {
       Scope<S> s = all[schema.handlerOrder[63 - Long.numberOfLeadingZeros(r)]];
       s.end();
+      if (ending == null) ending = new ArrayList<>(2);
       ending.add(s); // reverse handler order
     }
   }
 
   /** Closes the scopes ended by the running transition, in reverse handler order. */
   private void closeEndedScopes() {
-    for (Scope<S> s : ending) closeScope(s);
-    ending.clear();
+    ArrayList<Scope<S>> list = ending;
+    if (list == null) return;
+    for (Scope<S> s : list) closeScope(s);
+    list.clear();
   }
 
   private void closeScope(Scope<S> s) {
@@ -1133,7 +1144,7 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   @Override
   public int queueSize() {
-    return Math.max(0, queued);
+    return Math.max(0, queued + (int) TAKEN.getOpaque(this));
   }
 
   @Override

@@ -85,9 +85,12 @@ final class Watchdog {
   private void run() {
     while (true) {
       Watch w = (Watch) INBOX.getAndSet(this, null);
-      for (; w != null; w = w.next) {
+      while (w != null) {
+        Watch next = w.next;
+        w.next = null; // the list must not keep machines alive
         watched.add(w);
         w.seen = (long) Watch.STATE.getOpaque(w) - 2; // force a fresh observation
+        w = next;
       }
       if (watched.isEmpty()) {
         LockSupport.park(this);

@@ -237,6 +237,9 @@ final class Scenarios {
         rel.set(i, kept);
       }
     }
+    // S2: nothing removes Exception, and Exception requires nothing (errors are always taken).
+    require.get(ex).clear();
+    for (int i = 0; i < m; i++) remove.get(i).remove(Integer.valueOf(ex));
     // No state requires another while either of the two removes the other.
     for (int i = 0; i < m; i++) {
       for (int j : require.get(i)) {
