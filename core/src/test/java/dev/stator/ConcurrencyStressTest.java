@@ -58,7 +58,7 @@ class ConcurrencyStressTest {
 
   static final int PLATFORM_WORKERS = 8;
   static final int VIRTUAL_WORKERS = 64;
-  static final int OPS_PER_WORKER = 300;
+  static final int OPS_PER_WORKER = 600;
   static final int READERS = 2;
 
   // ------------------------------------------------------------------ tests
