@@ -443,6 +443,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       }
       closeAllScopes();
       failPriority();
+      failQueued(); // a push that raced with close and missed its own closed check
       drainer = null;
       STATUS.compareAndSet(this, held, 0);
       terminated();
