@@ -555,8 +555,6 @@ final class MachineImpl<S> extends MachineBase<S> {
     }
     if ((flags & Mutation.ERROR) != 0) lastError = args.get(Key.ERROR);
     commit(target, exiting | entering, reenter, counted);
-    Mutation ticket = current;
-    if (ticket != null && ticket.scope == guard) ticket.complete(true); // before tasks are told
     long ended = (exiting | reenter) & scopeMask;
     if (ended != 0) endScopes(ended);
     if (h != null) {
@@ -987,27 +985,22 @@ final class MachineImpl<S> extends MachineBase<S> {
     }
     Snapshot now = snapshot();
     boolean holds = w.test(now.active(), now.ticks());
-    if (holds && (Thread.currentThread() == drainer || idle())) {
+    if (holds) {
       w.complete();
       return w;
     }
-    // Either it does not hold yet, or a transition is running (its final handlers may not have
-    // run yet): the draining thread completes it after that transition.
     synchronized (this) {
       MachineWait[] cur = waits;
       MachineWait[] next = java.util.Arrays.copyOf(cur, cur.length + 1);
       next[cur.length] = w;
       waits = next;
     }
-    if (idle()) recheckWaits(); // the machine went idle meanwhile: no drainer will look
+    recheckWaits(); // a transition may have committed between the test and the registration
     if (closed) failWaits();
     return w;
   }
 
-  /** Whether no transition is running or about to run (read after a full fence). */
-  private boolean idle() {
-    return config.confined ? ownerParked : status == 0;
-  }
+
 
   void unregister(MachineWait w) {
     synchronized (this) {

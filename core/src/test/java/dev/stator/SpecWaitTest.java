@@ -170,7 +170,7 @@ class SpecWaitTest {
   }
 
   @Test
-  void W1_aWaitMadeDuringATransitionCompletesAfterItsFinalHandlers() throws Exception {
+  void W1_aWaitReflectsTheCommittedStateAndAQueuedMutationIsABarrier() throws Exception {
     CountDownLatch inFinal = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicReference<String> persisted = new AtomicReference<>("nothing");
@@ -188,9 +188,11 @@ class SpecWaitTest {
       inFinal.await();
       assertThat(m.is(S.A)).isTrue(); // committed
       Wait w = m.when(S.A);
-      assertThat(w.isDone()).isFalse(); // but its final handler has not finished
+      assertThat(w.isDone()).isTrue(); // the committed state, before the final handler ends
+      assertThat(persisted.get()).isEqualTo("nothing");
+      Result fence = m.remove(S.C); // a barrier: queued behind the running transition
       release.countDown();
-      w.await(WAIT);
+      fence.await(WAIT);
       assertThat(persisted.get()).isEqualTo("A's effects");
       t.join();
     }
