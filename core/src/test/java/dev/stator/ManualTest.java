@@ -239,9 +239,9 @@ class ManualTest {
         return lock::unlock;
       });
       scope.fork("heartbeat", () -> {                     // interrupted when Connected ends
-        while (true) {
-          Thread.sleep(1_000);
-          log.add("ping");
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        while (!never.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+          log.add("ping"); // every second until Connected ends (the wait is interrupted)
         }
       });
     }
