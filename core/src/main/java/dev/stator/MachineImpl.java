@@ -1022,25 +1022,19 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   /** Tests waits against the drainer's own state; drainer only. */
   private void notifyWaits() {
-    MachineWait[] ws = waits;
-    if (ws.length == 0) return;
-    long a = active;
-    for (MachineWait w : ws) {
-      if (w.test(a, ticks)) {
-        w.complete();
-        unregister(w);
-      }
-    }
+    if (waits.length != 0) notifyWaits(active, ticks);
   }
 
   /** Tests waits against a consistent snapshot; any thread. */
   private void recheckWaits() {
-    MachineWait[] ws = waits;
-    if (ws.length == 0) return;
+    if (waits.length == 0) return;
     Snapshot now = snapshot();
-    long[] t = now.ticks();
-    for (MachineWait w : ws) {
-      if (w.test(now.active(), t)) {
+    notifyWaits(now.active(), now.ticks());
+  }
+
+  private void notifyWaits(long active, long[] ticks) {
+    for (MachineWait w : waits) {
+      if (w.test(active, ticks)) {
         w.complete();
         unregister(w);
       }

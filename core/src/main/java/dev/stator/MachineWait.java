@@ -1,12 +1,8 @@
 package dev.stator;
 
-import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  * was activated after the wait was registered satisfies {@code when} even if it was deactivated
  * again before the check, so a notification is never lost to a race with registration.
  */
-final class MachineWait implements Wait {
+final class MachineWait extends WaitBase {
   static final int WHEN = 0;
   static final int WHEN_NOT = 1;
   static final int TICKS = 2; // base holds target clocks
@@ -30,7 +26,6 @@ final class MachineWait implements Wait {
   final int kind;
   final long mask;
   final long[] base;
-  private final CompletableFuture<Void> done = new CompletableFuture<>();
 
   MachineWait(@Nullable MachineImpl<?> machine, int kind, long mask, long[] base) {
     this.machine = machine;
@@ -96,34 +91,6 @@ final class MachineWait implements Wait {
   }
 
   @Override
-  public void await(Duration timeout) throws InterruptedException, TimeoutException {
-    Wait.checkTimeout(timeout);
-    try {
-      done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException | InterruptedException e) {
-      cancel();
-      throw e;
-    } catch (ExecutionException e) {
-      throw Result.rethrow(e);
-    } catch (CancellationException e) {
-      throw e;
-    }
-  }
-
-  @Override
-  public CompletableFuture<Void> future() {
-    CompletableFuture<Void> out = new CompletableFuture<>();
-    done.whenCompleteAsync((v, t) -> {
-      if (t == null) {
-        out.complete(null);
-      } else {
-        out.completeExceptionally(t);
-      }
-    }, ASYNC);
-    return out;
-  }
-
-  @Override
   public boolean cancel() {
     boolean now = done.completeExceptionally(new CancellationException("wait cancelled"));
     if (machine != null) machine.unregister(this);
@@ -137,12 +104,4 @@ final class MachineWait implements Wait {
     return now;
   }
 
-  @Override
-  public boolean isDone() {
-    return done.isDone();
-  }
-
-  CompletableFuture<Void> raw() {
-    return done;
-  }
 }

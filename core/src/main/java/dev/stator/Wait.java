@@ -30,7 +30,7 @@ import java.util.concurrent.TimeoutException;
  * satisfied the condition happens-before the return from {@code await} and the completion of
  * the future.
  */
-public sealed interface Wait permits MachineWait, Waits {
+public sealed interface Wait permits WaitBase {
 
   /**
    * Blocks until the wait completes or {@code timeout} passes. A timeout or an interruption

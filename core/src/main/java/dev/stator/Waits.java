@@ -1,18 +1,13 @@
 package dev.stator;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** {@link Wait#all} and {@link Wait#any}: one wait over several, with one timeout. */
-final class Waits implements Wait {
+final class Waits extends WaitBase {
   private final List<Wait> parts;
-  private final CompletableFuture<Void> done = new CompletableFuture<>();
 
   private Waits(List<Wait> parts) {
     this.parts = parts;
@@ -39,42 +34,11 @@ final class Waits implements Wait {
   }
 
   private static CompletableFuture<Void> raw(Wait w) {
-    return switch (w) {
-      case MachineWait m -> m.raw();
-      case Waits c -> c.done;
-    };
+    return ((WaitBase) w).done;
   }
 
   private void cancelParts() {
     for (Wait w : parts) w.cancel();
-  }
-
-  @Override
-  public void await(Duration timeout) throws InterruptedException, TimeoutException {
-    Wait.checkTimeout(timeout);
-    try {
-      done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException | InterruptedException e) {
-      cancel();
-      throw e;
-    } catch (ExecutionException e) {
-      throw Result.rethrow(e);
-    } catch (CancellationException e) {
-      throw e;
-    }
-  }
-
-  @Override
-  public CompletableFuture<Void> future() {
-    CompletableFuture<Void> out = new CompletableFuture<>();
-    done.whenCompleteAsync((v, t) -> {
-      if (t == null) {
-        out.complete(null);
-      } else {
-        out.completeExceptionally(t);
-      }
-    }, MachineWait.ASYNC);
-    return out;
   }
 
   @Override
@@ -84,8 +48,4 @@ final class Waits implements Wait {
     return now;
   }
 
-  @Override
-  public boolean isDone() {
-    return done.isDone();
-  }
 }
