@@ -52,7 +52,10 @@ public sealed interface StateScope<S> permits Scope {
 
   /**
    * The machine, seen through this scope: reads are the machine's; mutations are
-   * {@code CANCELED} once the scope has ended (checked when the mutation runs).
+   * {@code CANCELED} once the scope has ended (checked when the mutation runs). Made from a
+   * thread other than the machine's draining thread (a task, typically), a mutation is always
+   * queued and run by another thread, so a task never runs the transition that ends its own
+   * scope; await its {@link Result} to learn the outcome.
    */
   Machine<S> machine();
 
