@@ -62,6 +62,14 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
     return new Builder<>(schema);
   }
 
+  /**
+   * The open machines built with {@link Builder#listed()}, in creation order, for inspectors
+   * and diagnostics. The list is weakly held: it never keeps a machine alive.
+   */
+  static List<Machine<?>> listed() {
+    return LiveMachines.live();
+  }
+
   /** The machine's id, unique within this process. */
   String id();
 
@@ -214,6 +222,7 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
     @Nullable Duration handlerTimeout = Duration.ofSeconds(1);
     int queueLimit = 100_000;
     Duration scopeCloseTimeout = Duration.ofSeconds(1);
+    boolean listed;
     final List<java.util.function.UnaryOperator<Runnable>> carriers = new ArrayList<>();
     @Nullable Snapshot restore;
     private Binder.@Nullable Lambdas lambdas;
@@ -352,6 +361,15 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
     /** Lets handlers run for any time (a stuck handler then wedges the machine). */
     public Builder<S> noHandlerTimeout() {
       this.handlerTimeout = null;
+      return this;
+    }
+
+    /**
+     * Lists the machine in {@link Machine#listed()} while it is open (weakly: the list never
+     * keeps it alive). Off by default, so that machines by the million cost nothing extra.
+     */
+    public Builder<S> listed() {
+      this.listed = true;
       return this;
     }
 

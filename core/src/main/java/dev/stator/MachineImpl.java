@@ -144,6 +144,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       if (r != null) trace(() -> config.tracer.machineRestored(this, r));
       else trace(() -> config.tracer.machineStarted(this));
     }
+    if (b.listed) LiveMachines.add(this, serial);
     if (config.confined) {
       Thread t = config.ownerFactory.newThread(() -> ownerLoop(acquireForOwner()));
       if (t == null) throw new IllegalStateException("thread factory returned null");
@@ -1180,6 +1181,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       }
     }
     failWaits();
+    LiveMachines.remove(serial);
     CompletableFuture<Void> cf = closedFuture;
     if (cf != null) cf.complete(null);
     if (config.tracing) trace(() -> config.tracer.machineClosed(this));
