@@ -252,6 +252,8 @@ final class Binder {
 
   private static Invoker invoker(Class<?> type, Method m, MethodHandles.Lookup lookup,
       String where) {
+    Invoker direct = generated(m);
+    if (direct != null) return direct;
     MethodHandle mh;
     try {
       mh = MethodHandles.privateLookupIn(m.getDeclaringClass(), lookup).unreflect(m);
@@ -268,6 +270,51 @@ final class Binder {
     }
     MethodHandle call = mh.asType(exact);
     return new MethodInvoker(call);
+  }
+
+  /** A handler whose return value is ignored (void methods), generated like {@link Invoker}. */
+  @FunctionalInterface
+  interface VoidInvoker {
+    void call(@Nullable Object target, Event<?> event) throws Throwable;
+  }
+
+  /**
+   * A class generated for one public method of a public class (LambdaMetafactory, from this
+   * package, so it implements the package's own interfaces): a direct call the JIT can inline,
+   * unlike a method handle kept in a field. Null where the method is not accessible from here;
+   * the caller then falls back to a method handle.
+   */
+  private static @Nullable Invoker generated(Method m) {
+    Class<?> owner = m.getDeclaringClass();
+    if (!Modifier.isPublic(m.getModifiers()) || !Modifier.isPublic(owner.getModifiers())
+        || (owner.getEnclosingClass() != null && !Modifier.isStatic(owner.getModifiers()))) {
+      return null;
+    }
+    try {
+      MethodHandles.Lookup here = MethodHandles.lookup();
+      MethodHandle impl = here.unreflect(m);
+      boolean gate = m.getReturnType() == boolean.class;
+      Class<?> sam = gate ? Invoker.class : VoidInvoker.class;
+      Class<?> ret = gate ? boolean.class : void.class;
+      java.lang.invoke.CallSite site = java.lang.invoke.LambdaMetafactory.metafactory(here, "call",
+          MethodType.methodType(sam), MethodType.methodType(ret, Object.class, Event.class),
+          impl, MethodType.methodType(ret, owner, Event.class));
+      Object fn = site.getTarget().invoke();
+      if (gate) return (Invoker) fn;
+      VoidInvoker v = (VoidInvoker) fn;
+      return new VoidCall(v);
+    } catch (Throwable e) { // not accessible from this module, or anything else: fall back
+      return null;
+    }
+  }
+
+  /** Adapts a generated void handler. */
+  private record VoidCall(VoidInvoker handler) implements Invoker {
+    @Override
+    public boolean call(@Nullable Object target, Event<?> event) throws Throwable {
+      handler.call(target, event);
+      return true;
+    }
   }
 
   /** Calls one handler method through an exact method handle. */

@@ -273,4 +273,36 @@ class SpecPhaseTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cannot restore a machine of schema Conn");
   }
+
+  /** Public handlers on a public class: bound through generated classes, not method handles. */
+  public static final class PublicHandlers {
+    public final List<String> log = new ArrayList<>();
+    public boolean refuse;
+
+    public boolean connectedEnter(Event<Conn> e) {
+      log.add("connectedEnter");
+      return !refuse;
+    }
+
+    public void connectedState(Event<Conn> e) {
+      log.add("connectedState");
+    }
+  }
+
+  @Test
+  void P8_publicHandlerMethodsBehaveTheSameThroughGeneratedCalls() {
+    PublicHandlers h = new PublicHandlers();
+    Binder.Source src = Binder.bind(CONN, h, java.lang.invoke.MethodHandles.lookup());
+    int connected = Conn.Connected.ordinal();
+    assertThat(src.plan.byPhase[Binder.ENTER][connected].getClass().getName())
+        .doesNotContain("MethodInvoker");
+    try (Machine<Conn> m = Machine.of(CONN).handlers(h).build()) {
+      m.add(Conn.Session);
+      h.refuse = true;
+      assertThat(m.add(Conn.Connected)).isEqualTo(Result.CANCELED);
+      h.refuse = false;
+      assertThat(m.add(Conn.Connected)).isEqualTo(Result.EXECUTED);
+      assertThat(h.log).containsExactly("connectedEnter", "connectedEnter", "connectedState");
+    }
+  }
 }
