@@ -283,14 +283,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   private void leaveAbandoned(Thread me) {
-    Set<Thread> ab;
-    Set<Thread> next;
-    synchronized (this) {
-      ab = abandoned;
-      next = new LinkedHashSet<>(ab == null ? Set.of() : ab);
-      next.remove(me);
-      abandoned = next.isEmpty() ? null : Collections.unmodifiableSet(next);
-    }
+    markAbandoned(me, false);
   }
 
   // ================================================================ queue
@@ -360,10 +353,7 @@ final class MachineImpl<S> extends MachineBase<S> {
           m.fail(closedError(m.kind, m.called));
           continue;
         }
-        current = m;
-        boolean ok = execute(m.kind, m.called, m.order, m.args, m.flags, m.source, m.scope);
-        current = null;
-        m.complete(ok);
+        runQueued(m);
         afterTransition();
         if (++batch >= config.drainBatch && (head != null || inbox != null) && handOff()) return;
       }
@@ -436,10 +426,7 @@ final class MachineImpl<S> extends MachineBase<S> {
           m.fail(closedError(m.kind, m.called));
           continue;
         }
-        current = m;
-        boolean ok = execute(m.kind, m.called, m.order, m.args, m.flags, m.source, m.scope);
-        current = null;
-        m.complete(ok);
+        runQueued(m);
         afterTransition();
       }
       closeAllScopes();
@@ -455,6 +442,20 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   // ================================================================ transitions
 
+  /** Runs one queued (or error) mutation and completes its ticket; drainer only. */
+  private void runQueued(Mutation m) {
+    current = m;
+    boolean ok = execute(m.kind, m.called, m.order, m.args, m.flags, m.source, m.scope);
+    current = null;
+    m.complete(ok);
+  }
+
+  /** The mutation that adds Exception carrying {@code error}. */
+  private Mutation errorMutation(Throwable error, int flags, @Nullable String source) {
+    return new Mutation(MutationKind.ADD, 1L << schema.exception, null, Args.of(Key.ERROR, error),
+        flags, source, null);
+  }
+
   /** Errors and the auto mutation run before anything else queued; drainer only. */
   private void afterTransition() {
     for (;;) {
@@ -465,10 +466,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       ArrayDeque<Mutation> p = priority;
       Mutation e = p == null ? null : p.poll();
       if (e != null) {
-        current = e;
-        boolean ok = execute(e.kind, e.called, e.order, e.args, e.flags, e.source, e.scope);
-        current = null;
-        e.complete(ok);
+        runQueued(e);
         continue;
       }
       if (autoPending) {
@@ -700,8 +698,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       return;
     }
     int flags = Mutation.ERROR | (curKind == MutationKind.AUTO ? Mutation.FROM_AUTO : 0);
-    priorityQueue().add(new Mutation(MutationKind.ADD, 1L << schema.exception, null,
-        Args.of(Key.ERROR, failure), flags, id() + "/" + e.id, null));
+    priorityQueue().add(errorMutation(failure, flags, id() + "/" + e.id));
     if (!handlers.observesErrors && !config.tracing) {
       LOG.log(System.Logger.Level.WARNING, "machine " + id() + ": handler " + name
           + " threw; Exception added", failure);
@@ -770,8 +767,7 @@ final class MachineImpl<S> extends MachineBase<S> {
     current = null;
     if (cur != null) cur.complete(committed);
     if (committed) autoPending = true;
-    priorityQueue().addFirst(new Mutation(MutationKind.ADD, 1L << schema.exception, null,
-        Args.of(Key.ERROR, error), Mutation.ERROR, null, null));
+    priorityQueue().addFirst(errorMutation(error, Mutation.ERROR, null));
     try {
       afterTransition();
       if (config.confined) {
@@ -844,8 +840,7 @@ final class MachineImpl<S> extends MachineBase<S> {
     if (failure != null) {
       LOG.log(System.Logger.Level.WARNING, failure.getMessage(), failure);
       if (!closed) {
-        priorityQueue().add(new Mutation(MutationKind.ADD, 1L << schema.exception, null,
-            Args.of(Key.ERROR, failure), Mutation.ERROR, null, null));
+        priorityQueue().add(errorMutation(failure, Mutation.ERROR, null));
       }
     }
   }
