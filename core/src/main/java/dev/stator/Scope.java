@@ -78,20 +78,11 @@ final class Scope<S> implements StateScope<S> {
 
   @Override
   public Task<@Nullable Void> fork(String name, Action body) {
-    Objects.requireNonNull(name, "name");
     Objects.requireNonNull(body, "body");
-    synchronized (lock) {
-      requireOpen("fork task '" + name + "'");
-      return supervisor().run(name, () -> {
-        Thread me = Thread.currentThread();
-        taskThreads.put(me, name);
-        try {
-          body.run();
-        } finally {
-          taskThreads.remove(me);
-        }
-      });
-    }
+    return call(name, () -> {
+      body.run();
+      return null;
+    });
   }
 
   @Override
