@@ -5,8 +5,10 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import org.jspecify.annotations.Nullable;
@@ -23,9 +25,13 @@ final class Cancellation {
    * {@link InterruptedIOException} other than a {@link SocketTimeoutException}, a
    * {@link ClosedByInterruptException} or a {@link CancellationException}, or if it is a
    * {@link SocketException} while the thread's interrupt status is still set (what a virtual
-   * thread's interrupted {@code Socket.connect} throws) — and every exception suppressed in it
-   * is a cancellation too. So an {@code InterruptedException} that carries a suppressed
-   * {@code IOException} from a failing {@code close()} is an error: nothing is swallowed.
+   * thread's interrupted {@code Socket.connect} throws) — and every exception suppressed
+   * anywhere in it is a cancellation too: in {@code t} itself, in any throwable of its cause
+   * chain, and (recursively) in the chains of those suppressed ones. So an
+   * {@code InterruptedException} that carries a suppressed {@code IOException} from a failing
+   * {@code close()} is an error, also when it is wrapped ({@code throw new
+   * IllegalStateException(e)}): nothing is swallowed. Cycles among causes and suppressed lists
+   * are walked once.
    *
    * @param interruptedAtEnd whether the thread's interrupt status was set when the body ended
    */
@@ -33,23 +39,32 @@ final class Cancellation {
     return isCancellation(t, interruptedAtEnd, Collections.newSetFromMap(new IdentityHashMap<>()));
   }
 
+  /**
+   * {@code seen} holds every throwable already classified (or being classified) as the head of
+   * a chain: meeting one again adds nothing new, so it does not decide anything.
+   */
   private static boolean isCancellation(Throwable t, boolean interruptedAtEnd, Set<Throwable> seen) {
     if (!seen.add(t)) return true; // a cycle adds nothing new
     boolean shaped = false;
-    Set<Throwable> chain = Collections.newSetFromMap(new IdentityHashMap<>());
-    for (Throwable c = t; c != null && chain.add(c); c = c.getCause()) {
+    List<Throwable> chain = new ArrayList<>();
+    Set<Throwable> inChain = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable c = t; c != null && inChain.add(c); c = c.getCause()) {
+      chain.add(c);
       if (c instanceof InterruptedException
           || c instanceof ClosedByInterruptException
           || c instanceof CancellationException
           || (c instanceof InterruptedIOException && !(c instanceof SocketTimeoutException))
           || (c instanceof SocketException && interruptedAtEnd)) {
         shaped = true;
-        break;
       }
     }
     if (!shaped) return false;
-    for (Throwable s : t.getSuppressed()) {
-      if (!isCancellation(s, interruptedAtEnd, seen)) return false;
+    // An error suppressed at any level of the chain (typically in a wrapped
+    // InterruptedException, by try-with-resources) is not part of the cancellation.
+    for (Throwable c : chain) {
+      for (Throwable s : c.getSuppressed()) {
+        if (!isCancellation(s, interruptedAtEnd, seen)) return false;
+      }
     }
     return true;
   }

@@ -38,7 +38,9 @@ public sealed interface Task<T extends @Nullable Object> permits TaskImpl {
     /**
      * Its body threw, and what it threw was not the cancellation: either no cancellation had
      * been requested, or it is an error raised while unwinding (for example from a
-     * {@code finally} block, or suppressed in the {@code InterruptedException}).
+     * {@code finally} block, or a failing {@code close()} suppressed anywhere in what it threw:
+     * in the {@code InterruptedException} itself, or in one it wrapped as the cause of another
+     * exception).
      */
     FAILED,
     /**

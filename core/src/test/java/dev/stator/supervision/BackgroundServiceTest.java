@@ -139,6 +139,40 @@ class BackgroundServiceTest {
   }
 
   @Test
+  void bug11_closeFailureInsideWrappedInterruptIsAFailure() throws Exception {
+    IOException closeFailed = new IOException("close failed");
+    CountDownLatch running = new CountDownLatch(1);
+    BackgroundService svc = service("wrapper", new BackgroundService.Service() {
+      @Override
+      public void run(BackgroundService.StopSignal stop) {
+        try {
+          try (AutoCloseable r = () -> {
+            throw closeFailed;
+          }) {
+            running.countDown();
+            new CountDownLatch(1).await(); // ignores the signal; the forced stop interrupts it
+          }
+        } catch (InterruptedException e) {
+          throw new IllegalStateException("interrupted while polling", e);
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      }
+    });
+    svc.start();
+    running.await();
+
+    assertThat(svc.stop(Duration.ofMillis(20), LONG)).isFalse();
+    assertThat(svc.state()).isEqualTo(BackgroundService.State.FAILED);
+    assertThat(svc.failure()).isInstanceOf(IllegalStateException.class)
+        .cause().satisfies(ie -> assertThat(ie.getSuppressed()).containsExactly(closeFailed));
+    assertThat(log.at(Level.ERROR)).singleElement().satisfies(e -> {
+      assertThat(e.message()).isEqualTo("Service 'wrapper' failed");
+      assertThat(e.thrown()).isSameAs(svc.failure());
+    });
+  }
+
+  @Test
   void backgroundService_foreignStop_serviceIgnoringInterruption_isReportedAndStopStillReturns() throws Exception {
     Stubborn stubborn = new Stubborn();
     BackgroundService svc = service("deaf", stop -> stubborn.run());

@@ -117,6 +117,63 @@ class SupervisedTaskTest {
     assertThat(log.entries()).isEmpty();
   }
 
+  /** A resource whose {@code close()} fails, for try-with-resources in a cancelled body. */
+  record FailingClose(IOException failure) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      throw failure;
+    }
+  }
+
+  @Test
+  void bug11_closeFailureInsideWrappedInterruptIsAFailure() throws Exception {
+    Supervisor s = supervisor("wrapping");
+    IOException closeFailed = new IOException("close failed");
+    CountDownLatch entered = new CountDownLatch(1);
+    Task<?> task = s.run("wraps", () -> {
+      try {
+        try (FailingClose r = new FailingClose(closeFailed)) {
+          entered.countDown();
+          new CountDownLatch(1).await();
+        } // the close failure is suppressed in the InterruptedException
+      } catch (InterruptedException e) {
+        throw new IllegalStateException("interrupted while waiting", e);
+      }
+    });
+    entered.await();
+    assertThat(s.cancelAll(Duration.ofSeconds(5))).isTrue();
+
+    assertThat(task.status()).isEqualTo(Task.Status.FAILED);
+    assertThat(task.failure()).isInstanceOf(IllegalStateException.class)
+        .cause().isInstanceOf(InterruptedException.class)
+        .satisfies(ie -> assertThat(ie.getSuppressed()).containsExactly(closeFailed));
+    assertThat(log.at(Level.ERROR)).singleElement().satisfies(e -> {
+      assertThat(e.message()).isEqualTo("Task 'wraps' of supervisor 'wrapping' failed");
+      assertThat(e.thrown()).isSameAs(task.failure());
+    });
+  }
+
+  @Test
+  void cancellation_cyclesInCausesAndSuppressedListsAreClassifiedWithoutLooping() {
+    // A cause cycle (initCause allows it between two throwables) and a suppressed cycle.
+    IllegalStateException a = new IllegalStateException("a");
+    InterruptedException b = new InterruptedException("b");
+    a.initCause(b);
+    b.initCause(a);
+    assertThat(Cancellation.isCancellation(a, false)).isTrue();
+
+    InterruptedException c = new InterruptedException("c");
+    java.util.concurrent.CancellationException d = new java.util.concurrent.CancellationException("d");
+    c.addSuppressed(d);
+    d.addSuppressed(c);
+    assertThat(Cancellation.isCancellation(c, false)).isTrue();
+
+    IOException deep = new IOException("deep");
+    d.initCause(new IllegalStateException("wrapper", new InterruptedException("e")));
+    d.getCause().getCause().addSuppressed(deep); // a failure suppressed deep in a suppressed one's chain
+    assertThat(Cancellation.isCancellation(c, false)).isFalse();
+  }
+
   @Test
   void supervisedTask_customFailureHandlerReplacesTheLog() throws Exception {
     List<String> calls = new ArrayList<>();
