@@ -44,7 +44,9 @@ import org.jspecify.annotations.Nullable;
  * thread to end, not for {@code shutDown} to succeed. From the service's own thread (for example
  * from {@code run}), it raises the signal and returns {@code false} at once, without waiting and
  * without interrupting. {@code shutDown} runs after {@code run} ended for any reason (returned,
- * threw, or was interrupted by a forced stop), with the interrupt status clear. A stop requested
+ * threw, or was interrupted by a forced stop), with the interrupt status clear; a forced stop
+ * interrupts {@code shutDown} too if that is what is still running after the graceful bound,
+ * and that interruption is not a failure either (the service ends {@code STOPPED}). A stop requested
  * before {@code run} began (during {@code startUp}) skips {@code run}; {@code shutDown} still
  * runs, since {@code startUp} succeeded.
  *
@@ -52,7 +54,8 @@ import org.jspecify.annotations.Nullable;
  * At {@code ERROR}, once each: {@code Service 'NAME' failed to start}, {@code Service 'NAME'
  * failed} (run threw), {@code Service 'NAME' failed to shut down}, each with the throwable; an
  * {@code InterruptedException} (or other cancellation, see {@link Task.Status#CANCELLED}) thrown
- * after a stop was requested is not a failure. At {@code WARNING}: {@code Service 'NAME' did
+ * by any phase after a stop was requested is not a failure: it is not logged, is not
+ * {@link #failure()} and does not make the state {@code FAILED}. At {@code WARNING}: {@code Service 'NAME' did
  * not stop within BOUND; interrupting it}, and {@code Service 'NAME' ignored cancellation: still
  * running after BOUND}.
  *
@@ -75,6 +78,11 @@ public final class BackgroundService implements AutoCloseable {
    * Fields written by the service thread before it counts a latch down (`startFailure`,
    * `startCancelled`, `failure`) are published by that latch; `forced` is written by a stopping
    * thread and read by stoppers.
+   * Interrupt policy: only a forcing stopper interrupts the service thread (force(), always
+   * after the signal was raised). Whatever phase is running then (startUp, run or shutDown)
+   * may throw the interruption; a throwable that Cancellation.isCancellation classifies as the
+   * cancellation, thrown while the signal is raised, is the stop and not a failure, in every
+   * phase. The status is cleared before shutDown, so shutDown sees only a later force.
    * A stop never waits on anything but `terminated`, which the service thread counts down in a
    * finally block, so a throwing shutDown (or startUp, or run) cannot make it hang. */
 
@@ -242,7 +250,10 @@ public final class BackgroundService implements AutoCloseable {
       try {
         service.shutDown();
       } catch (Throwable t) {
-        fail("failed to shut down", t);
+        // A stop that had to force (interrupt) a slow shutDown is a stop, not a failure.
+        if (!(stopSignal.isRaised() && Cancellation.isCancellation(t, Thread.currentThread().isInterrupted()))) {
+          fail("failed to shut down", t);
+        }
       }
     } finally {
       lock.lock();

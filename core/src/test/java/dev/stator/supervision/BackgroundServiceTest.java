@@ -173,6 +173,34 @@ class BackgroundServiceTest {
   }
 
   @Test
+  void bug15_forcedStopDuringShutDownIsNoFailure() throws Exception {
+    CountDownLatch inShutDown = new CountDownLatch(1);
+    BackgroundService svc = service("flusher", new BackgroundService.Service() {
+      @Override
+      public void run(BackgroundService.StopSignal stop) throws InterruptedException {
+        stop.await();
+      }
+
+      @Override
+      public void shutDown() throws InterruptedException {
+        inShutDown.countDown();
+        new CountDownLatch(1).await(); // a slow flush: only the forced stop's interrupt ends it
+      }
+    });
+    svc.start();
+    svc.awaitStarted(LONG);
+
+    assertThat(svc.stop(Duration.ofMillis(20), LONG)).isFalse(); // forced: not clean
+    assertThat(inShutDown.getCount()).isZero();
+    assertThat(svc.awaitTerminated(Duration.ZERO)).isTrue();
+    assertThat(svc.state()).isEqualTo(BackgroundService.State.STOPPED);
+    assertThat(svc.failure()).isNull();
+    assertThat(log.at(Level.ERROR)).isEmpty();
+    assertThat(log.entries()).extracting(RecordingLogger.Entry::message)
+        .containsExactly("Service 'flusher' did not stop within PT0.02S; interrupting it");
+  }
+
+  @Test
   void backgroundService_foreignStop_serviceIgnoringInterruption_isReportedAndStopStillReturns() throws Exception {
     Stubborn stubborn = new Stubborn();
     BackgroundService svc = service("deaf", stop -> stubborn.run());
