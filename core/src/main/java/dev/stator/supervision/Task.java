@@ -9,10 +9,15 @@ import org.jspecify.annotations.Nullable;
 /**
  * One task of a {@link Supervisor}: a named body running on its own thread.
  *
- * <h2>Status</h2>
- * A task is {@link Status#RUNNING} from the moment it is forked until its body has ended and its
- * failure, if any, has been reported; then it is {@code SUCCEEDED}, {@code FAILED} or
- * {@code CANCELLED}, and stays so. See {@link Status} for which is which.
+ * <h2>Status and end</h2>
+ * A task is {@link Status#RUNNING} from the moment it is forked until its body has ended; then
+ * its status becomes {@code SUCCEEDED}, {@code FAILED} or {@code CANCELLED} at once, and stays
+ * so (see {@link Status} for which is which). Its failure, if any, is reported after that, so a
+ * {@link FailureHandler} already sees {@code FAILED}. The task <em>counts as ended</em> once that
+ * report is done and its supervisor no longer lists it: only then do {@link #join} and
+ * {@link #cancelAndWait} return, {@link Supervisor#running()} stop counting it and
+ * {@link #future()} complete. So {@link #isDone()} may be {@code true} for a moment while a
+ * {@code join} still waits for the report.
  *
  * <h2>Failures and joins</h2>
  * A failure is given to exactly one of: the callers waiting in {@link #join} or
@@ -31,7 +36,7 @@ public sealed interface Task<T extends @Nullable Object> permits TaskImpl {
 
   /** The status of a task. */
   enum Status {
-    /** Forked, and its body has not ended yet (or its end is being reported). */
+    /** Forked, and its body has not ended yet. */
     RUNNING,
     /** Its body returned and no cancellation had been requested. */
     SUCCEEDED,
@@ -62,7 +67,10 @@ public sealed interface Task<T extends @Nullable Object> permits TaskImpl {
   /** The task's status now. */
   Status status();
 
-  /** Whether the task has ended ({@link #status()} is not {@code RUNNING}). */
+  /**
+   * Whether the task's status is final ({@link #status()} is not {@code RUNNING}). Its failure
+   * may still be being reported; {@link #join} waits for that (see "Status and end").
+   */
   boolean isDone();
 
   /** Whether cancellation of this task has been requested. */
@@ -99,7 +107,11 @@ public sealed interface Task<T extends @Nullable Object> permits TaskImpl {
    * A future completed when the task ends: with its result, exceptionally with its failure, or
    * cancelled. Each call returns a new dependent future; completing or cancelling it has no
    * effect on the task (use {@link #cancel()}), and a failure obtained through it does not
-   * prevent the report. Actions that depend on it may run on the task's thread.
+   * prevent the report. It completes only after the task counts as ended (status final, failure
+   * reported, no longer listed by its supervisor), so actions that depend on it may
+   * {@link #join} the task, or wait for others that join it. Those actions may run on the task's
+   * thread; one that blocks delays the supervisor's termination callbacks (an
+   * {@link ActorRegistry}'s cleanup), not the task's end.
    */
   CompletableFuture<T> future();
 

@@ -17,11 +17,14 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
   /* Design.
    *
    * Lifecycle: status RUNNING -> SUCCEEDED | FAILED | CANCELLED, written once by the task's
-   * thread in finish(), under `lock`. After that the task thread, still in finish(): reports the
-   * failure (if it decided to), removes the task from the supervisor's registry, completes
-   * `future`, signals the supervisor's termination if it was the last task of a shut-down
-   * supervisor, counts `done` down, and then runs the supervisor's termination callbacks.
-   * `done` reaching zero is "the task has ended".
+   * thread in finish(), under `lock`, as soon as the body's end is classified (so a failure
+   * handler already sees FAILED). After that the task thread, still in finish(): reports the
+   * failure (if it decided to), removes the task from the supervisor's registry, signals the
+   * supervisor's termination if it was the last task of a shut-down supervisor, counts `done`
+   * down, then completes `future` (whose dependents may run right here, and may join the task)
+   * and finally runs the supervisor's termination callbacks. `done` reaching zero is "the task
+   * has ended": the status is final, the report made, the task out of `running`. Dependents of
+   * `future` run only after that, so none of them can wait for an end that waits for them.
    *
    * Owners.
    *   - `thread`: written by the forking thread before the task is registered and started.
@@ -50,7 +53,8 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
    *
    * Happens-before edges: fork's caller -> Thread.start -> body; body -> finish -> done
    * countDown -> joiner's await returns; registry removal precedes done, so a joiner that
-   * returns sees running() without this task. */
+   * returns sees running() without this task; done precedes the completion of `future`, so a
+   * dependent sees the task ended (isDone, out of running(), join returns at once). */
 
   private enum Fate { UNDECIDED, OBSERVED, REPORTED }
 
@@ -96,8 +100,8 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
     } finally {
       lock.unlock();
     }
-    future.completeExceptionally(error);
     done.countDown();
+    future.completeExceptionally(error);
   }
 
   /** The runnable handed to the carriers: runs the body once and records how it ended. */
@@ -172,15 +176,18 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
       if (report) supervisor.report(this, error);
     } finally {
       termination = supervisor.remove(this);
-      switch (end) {
-        case SUCCEEDED -> future.complete(value);
-        case CANCELLED -> future.completeExceptionally(cancelled());
-        case FAILED -> future.completeExceptionally(error);
-        default -> throw new AssertionError(end);
-      }
       if (termination != null) termination.signal();
-      done.countDown();
-      if (termination != null) termination.runCallbacks();
+      done.countDown(); // the task has ended: what follows may join it
+      try {
+        switch (end) {
+          case SUCCEEDED -> future.complete(value);
+          case CANCELLED -> future.completeExceptionally(cancelled());
+          case FAILED -> future.completeExceptionally(error);
+          default -> throw new AssertionError(end);
+        }
+      } finally {
+        if (termination != null) termination.runCallbacks();
+      }
     }
   }
 

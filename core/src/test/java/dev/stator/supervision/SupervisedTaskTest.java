@@ -9,8 +9,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -172,6 +174,38 @@ class SupervisedTaskTest {
     d.initCause(new IllegalStateException("wrapper", new InterruptedException("e")));
     d.getCause().getCause().addSuppressed(deep); // a failure suppressed deep in a suppressed one's chain
     assertThat(Cancellation.isCancellation(c, false)).isFalse();
+  }
+
+  @Test
+  void bug20_futureCallbacksRunAfterTheTaskCountsAsEnded_soTheyCanJoinIt() throws Exception {
+    Supervisor s = supervisor("dependents");
+    CountDownLatch go = new CountDownLatch(1);
+    Task<Integer> task = s.fork("answer", () -> {
+      go.await();
+      return 42;
+    });
+    // Registered before the task ends, so the callback runs on the task's own thread.
+    CompletableFuture<String> seen = task.future().thenApply(v -> {
+      try {
+        // Another thread's join must return too (it waits for the same end).
+        CompletableFuture<Integer> foreign = new CompletableFuture<>();
+        threads.start(() -> {
+          try {
+            foreign.complete(task.join(Duration.ofSeconds(5)));
+          } catch (Throwable t) {
+            foreign.completeExceptionally(t);
+          }
+        });
+        return "value=" + v + " status=" + task.status() + " listed=" + s.tasks().contains(task)
+            + " join=" + task.join() + " foreignJoin=" + foreign.get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    go.countDown();
+
+    assertThat(seen.get(5, TimeUnit.SECONDS))
+        .isEqualTo("value=42 status=SUCCEEDED listed=false join=42 foreignJoin=42");
   }
 
   @Test
