@@ -209,6 +209,25 @@ class SupervisedTaskTest {
   }
 
   @Test
+  void taskStatus_finalBeforeTheReport_taskCountsAsEndedOnlyAfterIt() throws Exception {
+    AtomicReference<String> inHandler = new AtomicReference<>();
+    AtomicReference<Supervisor> self = new AtomicReference<>();
+    Supervisor s = supervisor(Supervisor.builder("javadoc").onFailure((task, failure) -> {
+      inHandler.set("status=" + task.status() + " isDone=" + task.isDone()
+          + " listed=" + self.get().tasks().contains(task)
+          + " futureDone=" + task.future().isDone());
+    }));
+    self.set(s);
+    Task<?> task = s.run("fails", () -> {
+      throw new IOException("boom");
+    });
+    awaitAllEnded(s);
+    assertThat(inHandler.get()).isEqualTo("status=FAILED isDone=true listed=true futureDone=false");
+    assertThat(task.future().isDone()).isTrue();
+    assertThat(s.tasks()).isEmpty();
+  }
+
+  @Test
   void supervisedTask_customFailureHandlerReplacesTheLog() throws Exception {
     List<String> calls = new ArrayList<>();
     AtomicReference<Thread> handlerThread = new AtomicReference<>();
