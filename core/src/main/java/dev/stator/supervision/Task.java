@@ -111,7 +111,8 @@ public sealed interface Task<T extends @Nullable Object> permits TaskImpl {
    * reported, no longer listed by its supervisor), so actions that depend on it may
    * {@link #join} the task, or wait for others that join it. Those actions may run on the task's
    * thread; one that blocks delays the supervisor's termination callbacks (an
-   * {@link ActorRegistry}'s cleanup), not the task's end.
+   * {@link ActorRegistry}'s cleanup), not the task's end. A future obtained once the task has
+   * ended (for example after {@code join} returned) is already complete.
    */
   CompletableFuture<T> future();
 

@@ -25,6 +25,8 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
    * and finally runs the supervisor's termination callbacks. `done` reaching zero is "the task
    * has ended": the status is final, the report made, the task out of `running`. Dependents of
    * `future` run only after that, so none of them can wait for an end that waits for them.
+   * future() asked for once `done` is down completes its view from the outcome directly, so it
+   * is complete even in the moment between `done` and the completion of `future`.
    *
    * Owners.
    *   - `thread`: written by the forking thread before the task is registered and started.
@@ -228,11 +230,32 @@ final class TaskImpl<T extends @Nullable Object> implements Task<T> {
     // Not future.copy(): a copy wraps the cause in a CompletionException, so a cancelled task's
     // copy would not report isCancelled().
     CompletableFuture<T> view = new CompletableFuture<>();
+    if (ended()) {
+      // Ended (`done` is down, so value/failure are published) but `future` may still be about
+      // to complete: a view asked for after join returned is complete at once, from the outcome.
+      switch (status) {
+        case SUCCEEDED -> view.complete(value);
+        case CANCELLED -> view.completeExceptionally(cancelled());
+        case FAILED -> view.completeExceptionally(failureOrStub());
+        default -> throw new AssertionError(status);
+      }
+      return view;
+    }
     future.whenComplete((v, e) -> {
       if (e == null) view.complete(v);
       else view.completeExceptionally(e);
     });
     return view;
+  }
+
+  private Throwable failureOrStub() {
+    lock.lock();
+    try {
+      Throwable f = failure;
+      return f == null ? new IllegalStateException("no failure") : f;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Whether the calling thread is this task's thread. */

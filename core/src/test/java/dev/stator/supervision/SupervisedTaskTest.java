@@ -223,7 +223,8 @@ class SupervisedTaskTest {
     });
     awaitAllEnded(s);
     assertThat(inHandler.get()).isEqualTo("status=FAILED isDone=true listed=true futureDone=false");
-    assertThat(task.future().isDone()).isTrue();
+    assertThatThrownBy(task::join).isInstanceOf(TaskFailedException.class);
+    assertThat(task.future().isDone()).isTrue(); // complete once join returned
     assertThat(s.tasks()).isEmpty();
   }
 
