@@ -20,7 +20,9 @@ public interface AgentExecutor {
   interface EventSink {
     /**
      * Publishes {@code event} and waits until it is persisted and fanned out. Returns false if it
-     * was refused: the request already ended (canceled, or the task finished first).
+     * was refused: the request already ended (canceled, or the task finished first), or the store
+     * threw while saving it (the task then fails with that exception and this request is
+     * interrupted).
      */
     boolean emit(TaskEvent event);
 

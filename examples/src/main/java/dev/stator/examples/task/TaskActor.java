@@ -34,11 +34,19 @@ import java.util.function.Consumer;
  * ended is refused, never applied. Subscriptions are owned by the {@code Live} scope: they end,
  * and requests still queued are rejected, on every path by which the task ends.
  *
+ * <p><b>Store failures.</b> The task is loaded before the actor exists ({@link TaskRegistry}):
+ * a store that throws then fails the start, and no actor is made. Afterwards an event is applied
+ * only if the store saved it: a save that throws refuses the event ({@link EventSink#emit}
+ * returns false) and fails the task with that exception. The failure is applied even if the
+ * store cannot save it either (it stays down): subscribers get the {@code FAILED} update, the
+ * request's producer and the cancel hook are interrupted, and the actor retires. After that
+ * the store may still hold the last status it saved.
+ *
  * <p>Thread safety: every public method may be called from any thread.
  */
 public final class TaskActor implements AutoCloseable {
   enum Life {
-    Live, Starting,                                  // the task is open; it is being loaded
+    Live, Starting,                                  // the task is open; its loaded status comes
     Submitted, Working, InputRequired, AuthRequired, // its status while open (multi: one per event)
     Completed, Canceled, Failed, Rejected, Terminal, // how it ended (first wins); that it did
     Executing, Canceling,                            // a request's producer, the cancel hook
@@ -70,6 +78,14 @@ public final class TaskActor implements AutoCloseable {
       .state(Retired, s -> s.require(Terminal).auto())
       .build();
 
+  /* The event transitions. An event's transition is decided by the relations, then by anyEnter,
+   * the first negotiation handler, which takes every refusal an event can meet (the first
+   * terminal status wins; one request at a time; after a failed save only FAILED) and then
+   * saves the event as its last act, so that a transition commits only a saved event. No other
+   * negotiation handler may refuse a transition that carries an event (cancelingEnter sees no
+   * event; terminalTerminal refuses only when anyEnter does, or in a no-op it does not run in).
+   * anyState then fans the saved task out. */
+
   private static Schema.Relations<Life> status(Schema.Relations<Life> s) {
     return s.require(Live).multi().remove(Starting);
   }
@@ -79,13 +95,19 @@ public final class TaskActor implements AutoCloseable {
   private static final Key<TaskEvent> EVENT = Key.of("event", TaskEvent.class);
   private static final Key<String> MESSAGE = Key.of("message", String.class);
   private static final Key<Subscription> SUBSCRIBER = Key.of("subscriber", Subscription.class);
+  /** On the FAILED event of a failure: what failed the task. */
+  private static final Key<Throwable> CAUSE = Key.of("cause", Throwable.class);
+  private static final System.Logger LOG = System.getLogger(TaskActor.class.getName());
 
-  /** The task had ended (or its actor closed) with another state than CANCELED. */
+  /**
+   * The task had ended (or its actor closed) with another state than CANCELED. If it failed,
+   * the cause is what failed it (the agent's or the cancel hook's exception, the store's).
+   */
   public static final class NotCancelable extends RuntimeException {
     private final Task task;
 
-    NotCancelable(Task task) {
-      super("task " + task.id() + " is not cancelable: it is " + task.state());
+    NotCancelable(Task task, Throwable cause) {
+      super("task " + task.id() + " is not cancelable: it is " + task.state(), cause);
       this.task = task;
     }
 
@@ -106,10 +128,17 @@ public final class TaskActor implements AutoCloseable {
   private Subscription.Hub hub = new Subscription.Hub();
   private Subscription requestStream; // the running request's, until its final status
   private int requests;
+  private Task saved; // the task after the event being negotiated: anyEnter writes, anyState reads
+  private Throwable storeFailure; // the first save that threw: after it only FAILED is applied
+  // Written by the owner thread (anyState), read by any thread:
+  private volatile Task current; // the task as last applied (saved, unless the store is down)
+  private volatile Throwable failure; // what failed the task, once its FAILED event is applied
 
-  TaskActor(String id, AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log,
+  /** An actor for {@code loaded}, the task as the store had it; {@link #start} starts it. */
+  TaskActor(Task loaded, AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log,
       Consumer<TaskActor> onRetired) {
-    this.id = id;
+    this.id = loaded.id();
+    this.current = loaded;
     this.agent = agent;
     this.store = store;
     this.onRetired = onRetired;
@@ -125,9 +154,9 @@ public final class TaskActor implements AutoCloseable {
   }
 
   /**
-   * Starts loading the task; returns once it is loading or loaded. Only the first start can
-   * happen: once loaded (a status removes Starting) or ended (Terminal removes Live) the
-   * relations refuse it.
+   * Starts the actor in the status it was loaded with; returns once it is starting or started.
+   * Only the first start can happen: once started (a status removes Starting) or ended
+   * (Terminal removes Live) the relations refuse it.
    */
   void start() throws InterruptedException {
     if (machine.tick(Live) != 0) return; // started already
@@ -177,7 +206,7 @@ public final class TaskActor implements AutoCloseable {
   }
 
   private void finished(Subscription s) {
-    store.get(id).ifPresent(t -> s.offer(new Update(null, t)));
+    s.offer(new Update(null, current));
     s.end();
   }
 
@@ -185,7 +214,8 @@ public final class TaskActor implements AutoCloseable {
    * Cancels the task and waits until it has ended.
    *
    * @return the task, CANCELED
-   * @throws NotCancelable if it ended otherwise (completed first, failed, ...)
+   * @throws NotCancelable if it ended otherwise (completed first, failed, ...); if it failed,
+   *     its cause is what failed it
    * @throws TimeoutException if the task has not ended within {@code timeout}
    */
   public Task cancel(Duration timeout) throws InterruptedException, TimeoutException {
@@ -195,13 +225,13 @@ public final class TaskActor implements AutoCloseable {
       machine.when(Terminal).await(timeout);
       // LIBRARY GAP: a wait already true when made completes at once, even between a
       // transition's commit and its final handlers (which persist the event); a no-op mutation,
-      // processed after that transition, is the barrier before reading the store.
+      // processed after that transition, is the barrier before reading the task.
       machine.remove(Starting).await(timeout);
     } catch (MachineClosedException closed) {
-      // retired or closed: the store has the last word
+      // retired or closed: the task as last applied has the last word
     }
-    Task t = store.get(id).orElseThrow(() -> new IllegalStateException("no task " + id));
-    if (t.state() != Task.State.CANCELED) throw new NotCancelable(t);
+    Task t = current;
+    if (t.state() != Task.State.CANCELED) throw new NotCancelable(t, failure);
     return t;
   }
 
@@ -229,17 +259,13 @@ public final class TaskActor implements AutoCloseable {
     scope.open(() -> () -> {
       for (Pending p; (p = pending.poll()) != null; ) {
         p.stream.finish(new Subscription.Rejected("request " + p.id + " rejected: task " + id
-            + " ended " + store.get(id).map(Task::state).orElse(null) + " before it ran"));
+            + " ended " + current.state() + " before it ran"));
       }
     });
   }
 
   void startingState(Event<Life> e) {
-    StateScope<Life> scope = e.scope();
-    scope.fork("load " + id, () -> {
-      Task t = store.get(id).orElseGet(() -> store.create(id));
-      scope.machine().add(statesOf(t.state()), Args.NONE);
-    });
+    e.scope().machine().add(statesOf(current.state()), Args.NONE); // queued: the loaded status
   }
 
   void requestState(Event<Life> e) {
@@ -247,21 +273,13 @@ public final class TaskActor implements AutoCloseable {
   }
 
   void subscribeState(Event<Life> e) {
-    hub.add(e.arg(SUBSCRIBER), store.get(id).orElseThrow());
-  }
-
-  boolean executingEnter(Event<Life> e) {
-    return !pending.isEmpty();
-  }
-
-  boolean executingExecuting(Event<Life> e) {
-    return false; // one request at a time
+    hub.add(e.arg(SUBSCRIBER), current);
   }
 
   void executingState(Event<Life> e) {
     Pending p = pending.remove();
     StateScope<Life> scope = e.scope();
-    Task now = store.get(id).orElseThrow();
+    Task now = current;
     hub.add(requestStream = p.stream, now);
     RequestContext ctx = new RequestContext(id, p.id, p.message, now);
     Sink sink = new Sink(scope.machine());
@@ -277,7 +295,7 @@ public final class TaskActor implements AutoCloseable {
 
   void cancelingState(Event<Life> e) {
     StateScope<Life> scope = e.scope();
-    RequestContext ctx = new RequestContext(id, "cancel", "cancel", store.get(id).orElseThrow());
+    RequestContext ctx = new RequestContext(id, "cancel", "cancel", current);
     Sink sink = new Sink(scope.machine());
     scope.fork("cancel " + id, () -> {
       agent.cancel(ctx, sink);
@@ -289,20 +307,51 @@ public final class TaskActor implements AutoCloseable {
     return false; // the first terminal status wins
   }
 
-  void exceptionState(Event<Life> e) { // refused by terminalTerminal if the task has ended
-    TaskEvent failed = TaskEvent.status(Task.State.FAILED, String.valueOf(e.error()));
-    e.machine().add(statesOf(Task.State.FAILED), Args.of(EVENT, failed));
+  void exceptionState(Event<Life> e) { // refused by anyEnter if the task has ended
+    Throwable cause = e.error();
+    TaskEvent failed = TaskEvent.status(Task.State.FAILED, String.valueOf(cause));
+    e.machine().add(statesOf(Task.State.FAILED), Args.of(EVENT, failed, CAUSE, cause));
   }
 
   void retiredState(Event<Life> e) {
     onRetired.accept(this);
   }
 
+  /** Takes the refusals an event can meet, then saves it (see the note after SCHEMA). */
+  boolean anyEnter(Event<Life> e) {
+    TaskEvent ev = e.arg(EVENT);
+    if (ev == null) return true;
+    Machine<Life> m = e.machine(); // reads see the state before this transition
+    if (e.isCalled(Terminal) && m.is(Terminal)) return false; // the first terminal status wins
+    if (e.isCalled(Executing) && (m.is(Executing) || pending.isEmpty())) {
+      return false; // one request at a time, and only a pending one
+    }
+    Throwable cause = e.arg(CAUSE);
+    if (cause == null && storeFailure != null) return false; // the task is failing
+    try {
+      saved = store.apply(id, ev);
+    } catch (RuntimeException saveFailed) {
+      if (cause == null) { // refused; the machine records the throw, exceptionState fails the task
+        LOG.log(System.Logger.Level.WARNING, "task " + id + ": could not save " + ev
+            + "; the task fails", saveFailed);
+        storeFailure = saveFailed;
+        throw saveFailed;
+      }
+      // The store is still down: the task fails all the same, unsaved, so that it ends.
+      LOG.log(System.Logger.Level.WARNING, "task " + id + ": could not save " + ev, saveFailed);
+      saved = current.with(ev);
+    }
+    return true;
+  }
+
   void anyState(Event<Life> e) {
     Machine<Life> m = e.machine();
     TaskEvent ev = e.arg(EVENT);
     if (ev != null) {
-      hub.publish(new Update(ev, store.apply(id, ev)));
+      Throwable cause = e.arg(CAUSE);
+      if (cause != null) failure = cause; // before current, which readers read first
+      current = saved;
+      hub.publish(new Update(ev, saved));
       if (ev.endsRequest() && requestStream != null) {
         requestStream.end(); // even if canceled, the requester sees the final status
         requestStream = null;

@@ -1,13 +1,15 @@
 package dev.stator.examples.task;
 
 import dev.stator.supervision.ActorRegistry;
+import dev.stator.supervision.ActorStartException;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 
 /**
  * The live task actors, one per task id: {@link #actor} gets or starts one; an actor retires
  * itself once its task has ended and its tasks have stopped, and a later call for that id starts
- * a new one (which finds the task finished). Thread-safe.
+ * a new one (which finds the task finished). Starting an actor loads its task (or creates it);
+ * a store that throws then fails that start for every caller that asked for it. Thread-safe.
  */
 public final class TaskRegistry implements AutoCloseable {
   private final ActorRegistry<String, TaskActor> actors;
@@ -19,7 +21,10 @@ public final class TaskRegistry implements AutoCloseable {
   public TaskRegistry(AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log,
       Consumer<String> retired) {
     this.actors = ActorRegistry.<String, TaskActor>builder("tasks",
-            (id, tasks) -> new TaskActor(id, agent, store, threads, log, this::retire))
+            (id, tasks) -> { // a throw here fails the start: no actor, every waiting caller told
+              Task loaded = store.get(id).orElseGet(() -> store.create(id));
+              return new TaskActor(loaded, agent, store, threads, log, this::retire);
+            })
         .cleanup((id, actor) -> {
           retired.accept(id); // it has left the registry
           actor.close();
@@ -28,7 +33,13 @@ public final class TaskRegistry implements AutoCloseable {
         .build();
   }
 
-  /** The live actor for {@code id}, started (and its task loaded or created) if there is none. */
+  /**
+   * The live actor for {@code id}, started (and its task loaded or created) if there is none.
+   *
+   * @throws ActorStartException if loading or creating the task threw: its cause is what the
+   *     store threw, the same instance for this caller and every concurrent caller that waited
+   *     for the same start; no actor remains, and a later call tries again
+   */
   public TaskActor actor(String id) throws InterruptedException {
     TaskActor a = actors.getOrStart(id);
     a.start(); // after getOrStart: a retire must find the actor started (see LIBRARY GAP)
