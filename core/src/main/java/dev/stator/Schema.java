@@ -38,9 +38,11 @@ import org.jspecify.annotations.Nullable;
  * enum may declare a constant named {@code Exception}; otherwise the state is appended after the
  * declared ones. At most {@value #MAX_STATES} states are supported, {@code Exception} included.
  *
- * <p>Validation rejects, naming the states involved: a reference to an unknown state, a state
- * that refers to itself, a duplicate state, a state that requires another while either of the
- * two removes the other, and a cycle of {@code require} and {@code after} relations.
+ * <p>Validation, at {@link Builder#build()}, rejects, naming the states involved: a reference to
+ * an unknown state, a state that refers to itself, a duplicate state, a state that requires
+ * another while either of the two removes the other, a cycle of {@code require} and
+ * {@code after} relations, more than {@value #MAX_STATES} states, and a relation that would
+ * refuse errors. One {@link SchemaException} lists every problem found (spec S2).
  *
  * <p>Thread safety: a schema is immutable and safe to share between threads.
  *
@@ -354,10 +356,15 @@ public final class Schema<S> {
    * @param states the states in schema order
    */
   public record SchemaData(String name, List<StateData> states) {
-    /** Copies the list; validates nothing (see {@link Schema#fromData}). */
+    /**
+     * Copies the list; validates nothing else (see {@link Schema#fromData}).
+     *
+     * @throws NullPointerException naming the field (and the schema) if {@code name},
+     *     {@code states} or one of the states is null
+     */
     public SchemaData {
-      Objects.requireNonNull(name, "name");
-      states = List.copyOf(states);
+      Objects.requireNonNull(name, "SchemaData: name is null");
+      states = copy("schema '" + name + "'", "states", states);
     }
   }
 
@@ -375,15 +382,34 @@ public final class Schema<S> {
    */
   public record StateData(String name, List<String> require, List<String> add,
       List<String> remove, List<String> after, boolean multi, boolean auto, List<String> tags) {
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @throws NullPointerException naming the field and the state if {@code name}, a list, or
+     *     an element of a list is null (use {@code List.of()} for none)
+     */
     public StateData {
-      Objects.requireNonNull(name, "name");
-      require = List.copyOf(require);
-      add = List.copyOf(add);
-      remove = List.copyOf(remove);
-      after = List.copyOf(after);
-      tags = List.copyOf(tags);
+      Objects.requireNonNull(name, "StateData: name is null");
+      String where = "state '" + name + "'";
+      require = copy(where, "require", require);
+      add = copy(where, "add", add);
+      remove = copy(where, "remove", remove);
+      after = copy(where, "after", after);
+      tags = copy(where, "tags", tags);
     }
+  }
+
+  /** {@link List#copyOf}, with a message naming the owner and the field for a null. */
+  private static <T> List<T> copy(String owner, String field, @Nullable List<T> list) {
+    if (list == null) {
+      throw new NullPointerException(owner + ": " + field + " is null; use List.of() for none");
+    }
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i) == null) {
+        throw new NullPointerException(owner + ": " + field + " holds null at index " + i);
+      }
+    }
+    return List.copyOf(list);
   }
 
   // ---------------------------------------------------------------- builder
@@ -400,7 +426,7 @@ public final class Schema<S> {
     private final List<String> order;
     private final List<@Nullable S> objs;
     private final Map<String, Relations<S>> specs = new LinkedHashMap<>();
-    private final List<String> errors = new ArrayList<>();
+    private final Map<String, Integer> declared = new LinkedHashMap<>(); // name -> declarations
 
     private Builder(String name, @Nullable Class<?> enumClass, List<String> order,
         List<@Nullable S> objs) {
@@ -418,26 +444,28 @@ public final class Schema<S> {
     /**
      * Declares a state and its relations.
      *
+     * <p>A state declared twice is not refused here: {@link #build()} reports it with every other
+     * problem (spec S2). The first declaration's relations are the ones kept.
+     *
      * @param state the state
      * @param relations sets the state's relations and flags, e.g. {@code r -> r.require(A)}
-     * @throws IllegalArgumentException if the state was already declared, or names no constant of
-     *     this schema's enum
+     * @return this builder
+     * @throws IllegalArgumentException if the state names no constant of this schema's enum, or
+     *     a named state's name is blank
      */
     public Builder<S> state(S state, Consumer<Relations<S>> relations) {
       Objects.requireNonNull(state, "state");
       Objects.requireNonNull(relations, "relations");
       String n = nameOf(state);
-      if (specs.containsKey(n)) {
-        throw new IllegalArgumentException(
-            "state '" + n + "' declared twice in schema " + name);
-      }
+      if (enumClass == null) requireName(n, "state name");
+      Relations<S> r = new Relations<>(this);
+      relations.accept(r);
+      Integer seen = declared.merge(n, 1, Integer::sum);
+      if (seen > 1) return this; // reported by build()
       if (enumClass == null) {
-        requireName(n, "state name");
         order.add(n);
         objs.add(state);
       }
-      Relations<S> r = new Relations<>(this);
-      relations.accept(r);
       specs.put(n, r);
       return this;
     }
@@ -445,7 +473,9 @@ public final class Schema<S> {
     /**
      * Validates the states and relations and returns the schema.
      *
-     * @throws SchemaException naming every problem found
+     * @return the schema
+     * @throws SchemaException listing every problem found (spec S2), each naming the states
+     *     involved
      */
     public Schema<S> build() {
       List<String> names = new ArrayList<>(order);
@@ -456,9 +486,13 @@ public final class Schema<S> {
         S ex = enumClass == null ? (S) EXCEPTION : null;
         values.add(ex);
       }
-      if (names.size() > MAX_STATES) {
-        throw new SchemaException("schema " + name + " has " + names.size()
-            + " states (Exception included); at most " + MAX_STATES + " are supported");
+      List<String> problems = new ArrayList<>();
+      for (Map.Entry<String, Integer> d : declared.entrySet()) {
+        int times = d.getValue();
+        if (times > 1) {
+          problems.add("state '" + d.getKey() + "' declared "
+              + (times == 2 ? "twice" : times + " times"));
+        }
       }
       List<StateData> data = new ArrayList<>(names.size());
       for (String n : names) {
@@ -473,11 +507,8 @@ public final class Schema<S> {
               List.copyOf(r.tags)));
         }
       }
-      List<String> problems = new ArrayList<>(errors);
-      problems.addAll(validate(name, data));
-      if (!problems.isEmpty()) {
-        throw new SchemaException("invalid schema " + name + ": " + String.join("; ", problems));
-      }
+      problems.addAll(validate(data));
+      if (!problems.isEmpty()) throw new SchemaException(name, problems);
       return new Schema<>(name, data, enumClass, values);
     }
 
@@ -563,24 +594,23 @@ public final class Schema<S> {
 
   // ---------------------------------------------------------------- validation
 
-  private static List<String> validate(String schema, List<StateData> data) {
+  /*
+   * Validation collects every problem and never stops at the first kind (spec S2): each state's
+   * own problems in schema order, then the size, then every require/after cycle. A reference to
+   * an unknown state, or to the state itself, is reported once and left out of the later checks,
+   * so it cannot cause a second, derived message.
+   */
+  private static List<String> validate(List<StateData> data) {
     List<String> problems = new ArrayList<>();
     Map<String, Integer> idx = new LinkedHashMap<>();
-    for (int i = 0; i < data.size(); i++) {
-      if (idx.put(data.get(i).name(), i) != null) {
-        problems.add("state '" + data.get(i).name() + "' declared twice");
-      }
-    }
-    if (!problems.isEmpty()) return problems;
+    for (int i = 0; i < data.size(); i++) idx.putIfAbsent(data.get(i).name(), i);
     for (StateData s : data) {
       check(problems, idx, s, "requires", s.require());
       check(problems, idx, s, "adds", s.add());
       check(problems, idx, s, "removes", s.remove());
       check(problems, idx, s, "is after", s.after());
-    }
-    if (!problems.isEmpty()) return problems;
-    for (StateData s : data) {
       for (String r : s.require()) {
+        if (!idx.containsKey(r) || r.equals(s.name())) continue;
         StateData other = data.get(idx.get(r));
         if (s.remove().contains(r)) {
           problems.add("state '" + s.name() + "' requires '" + r + "' and also removes it");
@@ -588,20 +618,24 @@ public final class Schema<S> {
           problems.add("state '" + s.name() + "' requires '" + r + "', which removes it");
         }
       }
-    }
-    for (StateData s : data) {
-      if (s.remove().contains(EXCEPTION)) {
+      if (!s.name().equals(EXCEPTION) && s.remove().contains(EXCEPTION)) {
         problems.add("state '" + s.name() + "' removes the built-in state Exception, which would "
             + "refuse errors while it is active; call removeError() in a handler instead");
       }
+      if (s.name().equals(EXCEPTION)) {
+        List<String> req = new ArrayList<>(s.require());
+        req.remove(EXCEPTION); // reported as a self reference
+        if (!req.isEmpty()) {
+          problems.add("the built-in state Exception requires " + req
+              + ", which would refuse errors while those are inactive");
+        }
+      }
     }
-    StateData ex = data.get(idx.get(EXCEPTION));
-    if (!ex.require().isEmpty()) {
-      problems.add("the built-in state Exception requires " + ex.require()
-          + ", which would refuse errors while those are inactive");
+    if (data.size() > MAX_STATES) {
+      problems.add("schema has " + data.size() + " states (Exception included); at most "
+          + MAX_STATES + " are supported");
     }
-    String cycle = findCycle(data, idx);
-    if (cycle != null) problems.add("require/after cycle: " + cycle);
+    for (String cycle : findCycles(data, idx)) problems.add("require/after cycle: " + cycle);
     return problems;
   }
 
@@ -616,40 +650,39 @@ public final class Schema<S> {
     }
   }
 
-  private static @Nullable String findCycle(List<StateData> data, Map<String, Integer> idx) {
+  /** One cycle per back edge of a depth-first search, in the order found. */
+  private static List<String> findCycles(List<StateData> data, Map<String, Integer> idx) {
     int n = data.size();
     int[] color = new int[n]; // 0 new, 1 on stack, 2 done
     int[] parent = new int[n];
+    List<String> out = new ArrayList<>();
     for (int start = 0; start < n; start++) {
-      if (color[start] != 0) continue;
-      String c = dfs(start, data, idx, color, parent);
-      if (c != null) return c;
+      if (color[start] == 0) dfs(start, data, idx, color, parent, out);
     }
-    return null;
+    return out;
   }
 
-  private static @Nullable String dfs(int v, List<StateData> data, Map<String, Integer> idx,
-      int[] color, int[] parent) {
+  private static void dfs(int v, List<StateData> data, Map<String, Integer> idx, int[] color,
+      int[] parent, List<String> out) {
     color[v] = 1;
-    List<String> edges = new ArrayList<>(data.get(v).require());
+    Set<String> edges = new LinkedHashSet<>(data.get(v).require());
     edges.addAll(data.get(v).after());
     for (String e : edges) {
-      int w = idx.get(e);
+      Integer target = idx.get(e);
+      if (target == null || target == v) continue; // reported by check()
+      int w = target;
       if (color[w] == 1) {
         List<String> path = new ArrayList<>();
         path.add(data.get(w).name());
         for (int u = v; u != w; u = parent[u]) path.add(data.get(u).name());
         path.add(data.get(w).name());
         Collections.reverse(path);
-        return String.join(" -> ", path);
-      }
-      if (color[w] == 0) {
+        out.add(String.join(" -> ", path));
+      } else if (color[w] == 0) {
         parent[w] = v;
-        String c = dfs(w, data, idx, color, parent);
-        if (c != null) return c;
+        dfs(w, data, idx, color, parent, out);
       }
     }
     color[v] = 2;
-    return null;
   }
 }
