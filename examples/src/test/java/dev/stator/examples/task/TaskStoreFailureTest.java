@@ -166,6 +166,10 @@ class TaskStoreFailureTest {
     RuntimeException first = store.thrown.getFirst();
     assertThatThrownBy(() -> actor.cancel(T)).isInstanceOf(TaskActor.NotCancelable.class)
         .hasMessageContaining("FAILED").cause().isSameAs(first);
+    // still down: a new incarnation cannot load the task, so it does not start
+    assertThatThrownBy(() -> registry.actor("down")).isInstanceOf(ActorStartException.class)
+        .cause().isSameAs(store.thrown.getLast()).hasMessageContaining("get down");
+    assertThat(registry.size()).isZero();
   }
 
   @Test
