@@ -31,6 +31,7 @@ public final class Event<S> {
   String handler = "";
   int state = -1; // the state of the handler being called, or -1 (any handlers)
   boolean finalPhase;
+  String refusal = ""; // why the transition was refused, once it was
 
   Event(MachineImpl<S> machine) {
     this.machine = machine;
@@ -54,6 +55,14 @@ public final class Event<S> {
   /** The transition's number, unique and increasing within its machine. */
   public long transitionId() {
     return id;
+  }
+
+  /**
+   * Why the transition was refused ({@code "Locked requires Closed"}, {@code "handler
+   * lockedEnter refused"}), for tracers at {@link Tracer#transitionEnd}; empty otherwise.
+   */
+  public String refusal() {
+    return refusal;
   }
 
   /** The name of the handler being called, or an empty string outside handlers. */

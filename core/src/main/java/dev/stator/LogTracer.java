@@ -5,12 +5,12 @@ import java.util.List;
 /**
  * Logs one line per transition: {@code [Conn#1] #2 add[Connecting] +Session +Connecting
  * -Disconnected (Session=1 Connecting=1 Disconnected=2)}; a canceled transition ends with
- * {@code CANCELED} and, when a handler refused it, the handler's name.
+ * {@code CANCELED} and why ({@code CANCELED: Locked requires Closed}). A handler that throws is
+ * logged separately by the machine, with its stack trace.
  */
 final class LogTracer extends Tracer {
   private final System.Logger log;
   private final System.Logger.Level level;
-  private String refusedBy = ""; // written and read on the draining thread of one transition
 
   LogTracer(System.Logger log, System.Logger.Level level) {
     this.log = log;
@@ -18,27 +18,15 @@ final class LogTracer extends Tracer {
   }
 
   @Override
-  public void transitionStart(Event<?> event) {
-    refusedBy = "";
-  }
-
-  @Override
-  public void handlerEnd(Event<?> event, String handler, boolean accepted,
-      Throwable failure) {
-    if (!accepted && refusedBy.isEmpty()) {
-      refusedBy = failure == null ? handler : handler + " threw " + failure;
-    }
-  }
-
-  @Override
   public void transitionEnd(Event<?> e, boolean executed) {
     if (!log.isLoggable(level)) return;
     StringBuilder sb = new StringBuilder(96).append('[').append(e.machineId()).append("] #")
-        .append(e.transitionId()).append(' ').append(e.kind().label()).append(e.calledNames());
+        .append(e.transitionId()).append(' ').append(e.kind().label());
+    if (e.kind() != MutationKind.CLOSE) sb.append(e.calledNames());
     if (e.source() != null) sb.append(" from ").append(e.source());
     if (!executed) {
       sb.append(" CANCELED");
-      if (!refusedBy.isEmpty()) sb.append(" by ").append(refusedBy);
+      if (!e.refusal().isEmpty()) sb.append(": ").append(e.refusal());
       log.log(level, sb.toString());
       return;
     }

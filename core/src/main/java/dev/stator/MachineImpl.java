@@ -22,59 +22,86 @@ import org.jspecify.annotations.Nullable;
 final class MachineImpl<S> extends MachineBase<S> {
   /* Design.
    *
-   * Ownership. One thread at a time "drains" the machine: it holds `status` and is the only one
-   * that runs transitions, calls handlers, and writes the published state (`active`, `ticks`,
-   * `queueTick`, `seq`) and the drainer-local fields (queue head/tail, `priority`,
-   * `autoPending`, `event`, `transitions`, `held`, `cur*`). Every other thread only pushes onto
-   * `inbox` and reads the published state.
+   * The flow of a mutation: submit -> queue (the inbox, a Treiber stack) -> resolve (Resolver)
+   * -> negotiate -> commit (Published, a seqlock) -> final handlers -> scopes (end at commit,
+   * close after the final handlers) -> waits (WaitRegistry). This class owns the protocol that
+   * decides which thread drains; everything a drainer writes lives in its Generation.
    *
-   * status (an int, CAS): 0 = idle; otherwise bit0 RUNNING and bits 3.. the generation. A
-   * drainer's token is gen << 3 | 1. Transitions of status:
-   *   idle -> token          a thread that finds the machine idle (CAS; full fence)
-   *   token -> 0             the drainer releases (CAS), then re-checks the inbox
-   *   token -> next gen      the watchdog, after it claimed a stuck handler (Watchdog.Watch):
-   *                          the claim and the handler's return are one CAS apart, so the
-   *                          abandoned thread learns it when its handler returns and touches
-   *                          nothing more; a new thread drains with the new token.
+   * Ownership: `running` is null while the machine is idle, the live Generation while a thread
+   * drains, and TERMINAL once close has finished. Every path takes and gives back the right to
+   * drain through one pair, acquire() and release(): a caller that finds the machine idle, the
+   * re-check after a release, a scope's or task's mutation drained on another thread, close.
+   * Hand-off passes a held generation to a new thread (Thread.start orders it); the confined
+   * owner acquires once and keeps it; the watchdog replaces a stuck generation by a new one.
    *
-   * Happens-before edges.
-   *   - Pushing a mutation (CAS on inbox) hb the drainer that takes it (getAndSet on inbox).
-   *   - A drainer's release CAS on status hb the next acquire CAS, so the next drainer sees the
-   *     drainer-local fields; the watchdog's CAS hb the thread it starts to take over.
-   *   - Lost wake-up: a producer pushes (CAS) then reads status; the drainer releases (CAS) then
-   *     reads inbox. Both are full fences, so one of them sees the other's write.
-   *   - Readers: `active` is volatile, written with release after the clocks; `snapshot()` reads
-   *     under the seqlock `seq` (odd while a commit writes), so it never mixes two transitions.
+   * States of `running` and who moves them:
+   *   null -> g          acquire (CAS), by any thread; then it writes g.thread = itself
+   *   g -> null          release (CAS), by g.thread, after clearing g.thread
+   *   g -> g'            the watchdog (abandon), after it claimed a stuck handler of g: g is dead,
+   *                      g' has a new thread already set, which takes over
+   *   g -> TERMINAL      close finishing (finishClose), by g.thread; never left again
+   * acquire() checks after its CAS that it took the current generation (`gen`): a dead one read
+   * before the watchdog replaced it is given back at once.
    *
-   * Confined mode: the owner thread takes status once and keeps it until close; it parks while
-   * the inbox is empty (`ownerParked`, volatile, Dekker with the producer's push). */
+   * release() re-checks both the inbox and `closed` after its CAS (a full fence): a producer
+   * pushes then reads `running`; close() writes `closed` then tries to acquire; the releaser
+   * writes `running` then reads both. By the Dekker argument one side always sees the other, so
+   * no pushed mutation is stranded and close always finds someone to finish it.
+   *
+   * Close protocol (also docs/spec.md, "Close"):
+   *   OPEN --close()--> CLOSING: `closed` is set; new mutations and waits are refused; whoever
+   *     holds the machine (or acquires it next: the closer itself if the machine is idle)
+   *     finishes the running transition and then runs finishClose:
+   *   CLOSING --finishClose--> CLOSED: the close transition (exit handlers, then commit to the
+   *     empty set, then end handlers, in reverse handler order, none can refuse), every scope
+   *     ended and closed in reverse order, queued mutations and priority errors failed with
+   *     MachineClosedException, `running` = TERMINAL, waits failed, `terminated` completed.
+   *   A closer on another thread waits for CLOSED up to the handler timeout plus the scope close
+   *   bound; past it, it interrupts the draining thread, logs, and returns (the drainer still
+   *   finishes close when its handler returns). A closer inside a handler returns at once.
+   *
+   * Interrupt policy: a thread that acquires clears its interrupt status and remembers it; every
+   * handler and every scope close starts with a clear status (an interrupt a handler leaves
+   * behind never reaches the next handler, whoever's mutation it runs); when the thread gives
+   * the machine back (release, hand-off, or unwinding after abandonment) the status it carried in
+   * is restored and any other interrupt that arrived meanwhile is discarded. The watchdog
+   * interrupts the thread of a handler it abandons. Bounded waits inside scope close are
+   * uninterruptible (Scope.close).
+   *
+   * User code on the draining thread: handlers and tracers only. Ticket and wait futures
+   * complete their dependents on other threads (Mutation.future, WaitBase.future); a scope's or
+   * a scope task's mutation is never drained on the task's thread (drainElsewhere), so a task
+   * never runs the transition that ends its own scope.
+   *
+   * Happens-before: a push (CAS on inbox) hb the drainer's take (getAndSet); a release CAS hb
+   * the next acquire CAS, so the next drainer sees the drainer-local state; the watchdog's
+   * publication of g' hb the takeover thread's start; readers see commits through Published. */
 
   private static final System.Logger LOG = System.getLogger("dev.stator.Machine");
   private static final AtomicLong SERIALS = new AtomicLong();
-  private static final VarHandle STATUS;
-  private static final VarHandle SEQ;
-  private static final VarHandle ACTIVE;
-  private static final VarHandle QUEUE_TICK;
+  private static final VarHandle RUNNING;
   private static final VarHandle INBOX;
   private static final VarHandle QUEUED;
   private static final VarHandle TAKEN;
   private static final VarHandle TERMINATED;
-  private static final VarHandle TICKS = MethodHandles.arrayElementVarHandle(long[].class);
-  private static final MachineWait[] NO_WAITS = new MachineWait[0];
+  private static final VarHandle TASKS;
+  private static final Generation<?> TERMINAL = new Generation<>(-1);
   private static final Abandoned ABANDONED = new Abandoned(false);
   private static final Abandoned ABANDONED_COMMITTED = new Abandoned(true);
+  /** Bound to the machine while one of its scope tasks runs (on the task's thread). */
+  static final ScopedValue<MachineImpl<?>> TASK_OF = ScopedValue.newInstance();
+  /** The body a carried task context runs (carry); set on the task's thread just before. */
+  private static final ThreadLocal<Runnable> CARRIED_BODY = new ThreadLocal<>();
 
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
-      STATUS = l.findVarHandle(MachineImpl.class, "status", int.class);
-      SEQ = l.findVarHandle(MachineImpl.class, "seq", int.class);
-      ACTIVE = l.findVarHandle(MachineImpl.class, "active", long.class);
-      QUEUE_TICK = l.findVarHandle(MachineImpl.class, "queueTick", long.class);
+      RUNNING = l.findVarHandle(MachineImpl.class, "running", Generation.class);
       INBOX = l.findVarHandle(MachineImpl.class, "inbox", Mutation.class);
       QUEUED = l.findVarHandle(MachineImpl.class, "queued", int.class);
       TAKEN = l.findVarHandle(MachineImpl.class, "taken", int.class);
       TERMINATED = l.findVarHandle(MachineImpl.class, "terminated", CompletableFuture.class);
+      TASKS = l.findVarHandle(MachineImpl.class, "tasks", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -86,43 +113,32 @@ final class MachineImpl<S> extends MachineBase<S> {
   private final Config config;
   private final @Nullable Handlers handlers;
   private final Watchdog.@Nullable Watch watch;
+  private final Published state;
+  private final WaitRegistry waits = new WaitRegistry();
 
-  // Published state: written by the drainer only (see design).
-  private volatile long active;
-  private final long[] ticks;
-  private volatile int seq;
-  private long queueTick; // opaque
-
-  // Drain.
-  private volatile int status;
-  private volatile int gen; // written by the watchdog before it starts a new drainer
-  private @Nullable Thread drainer; // written by the drainer; others compare it to themselves
+  // Drain protocol (see design).
+  private volatile @Nullable Generation<S> running;
+  private volatile Generation<S> gen = new Generation<>(0); // replaced by the watchdog only
   private volatile @Nullable Mutation inbox; // producers push (Treiber stack, newest first)
   private volatile int queued; // mutations in inbox + head list
   private volatile boolean closed;
+  private volatile int tasks; // scope task bodies running now (cheap guard for TASK_OF)
   private volatile @Nullable Throwable lastError;
   private volatile @Nullable Set<Thread> abandoned; // threads whose handler was abandoned
   private volatile @Nullable Thread owner; // confined mode
   private volatile boolean ownerParked;
-  private volatile MachineWait[] waits = NO_WAITS; // copy-on-write; guarded by `this` for writes
   private volatile @Nullable CompletableFuture<Void> closedFuture;
   private volatile @Nullable CompletableFuture<Void> terminated; // set by close(), then closed
 
-  // Drainer-local.
+  // Drainer-local, shared by generations: only a live generation's thread touches them, and an
+  // abandoned thread touches nothing after the watchdog's claim (Watchdog design).
   private @Nullable Mutation head;
   private @Nullable Mutation tail;
   private int taken; // mutations in head..tail; drainer writes (opaque), queueSize() reads
-  private @Nullable ArrayDeque<Mutation> priority;
-  private boolean autoPending;
-  private @Nullable Event<S> event;
   private long transitions;
-  private int held; // the exact status value this drainer holds
-  private @Nullable Mutation current; // the queued mutation running now, for the watchdog
   private @Nullable Scope<S> @Nullable [] scopes; // the latest scope of each state
   private long scopeMask; // states whose latest scope is open
-  private @Nullable ArrayList<Scope<S>> ending; // ended at the running commit; drainer only
-  private MutationKind curKind = MutationKind.ADD;
-  private int curFlags;
+  private int closePhase; // 0 not started, 1 close transition running, 2 committed
 
   MachineImpl(Machine.Builder<S> b) {
     this.schema = b.schema;
@@ -130,23 +146,17 @@ final class MachineImpl<S> extends MachineBase<S> {
     this.customId = b.id;
     this.config = Config.of(b);
     this.handlers = Handlers.of(b.handlers, schema.exception);
-    this.ticks = new long[schema.size];
     this.watch = handlers != null && config.timeoutNanos > 0
         ? new Watchdog.Watch(this, config.timeoutNanos) : null;
     Snapshot r = b.restore;
-    if (r != null) {
-      long[] t = r.ticks();
-      System.arraycopy(t, 0, ticks, 0, t.length);
-      queueTick = r.queueTick();
-      active = r.active();
-    }
+    this.state = new Published(schema, r);
     if (config.tracing) {
       if (r != null) trace(() -> config.tracer.machineRestored(this, r));
       else trace(() -> config.tracer.machineStarted(this));
     }
     if (b.listed) LiveMachines.add(this, serial);
     if (config.confined) {
-      Thread t = config.ownerFactory.newThread(() -> ownerLoop(acquireForOwner()));
+      Thread t = config.ownerFactory.newThread(this::ownerLoop);
       if (t == null) throw new IllegalStateException("thread factory returned null");
       owner = t;
       t.start();
@@ -186,97 +196,262 @@ final class MachineImpl<S> extends MachineBase<S> {
   /** Runs the mutation now if the machine is idle, or queues it. */
   Result submit(MutationKind kind, long called, byte @Nullable [] order, Args args,
       int flags, @Nullable Scope<?> guard) {
+    return submit(kind, called, order, args, flags, guard, false);
+  }
+
+  /**
+   * Runs the mutation now if the machine is idle, or queues it; {@code fromTask} (or a guard, or
+   * a caller that is one of this machine's scope tasks) makes it drain on another thread.
+   */
+  private Result submit(MutationKind kind, long called, byte @Nullable [] order, Args args,
+      int flags, @Nullable Scope<?> guard, boolean fromTask) {
     if (closed) throw closedError(kind, called);
     Thread me = Thread.currentThread();
-    Set<Thread> ab = abandoned;
-    if (ab != null && ab.contains(me)) return Outcome.CANCELED; // a late, abandoned handler
-    if (me == drainer) { // from a handler or tracer of this machine
-      Event<S> e = event;
+    Generation<S> g = running;
+    if (g != null && g.isDrainer(me)) { // from a handler or tracer of this machine
+      Event<S> e = g.event;
       Mutation m = new Mutation(kind, called, order, args, flags,
           e == null ? null : id() + "/" + e.id, guard);
+      m.context = g.context;
       if ((flags & Mutation.ERROR) != 0) {
-        priorityQueue().add(m);
+        g.priority().add(m);
       } else {
         enqueue(m);
       }
       return m;
     }
-    if (!config.confined && guard == null) {
-      int token = gen << 3 | 1;
-      if (STATUS.compareAndSet(this, 0, token)) {
-        return runNow(me, token, kind, called, order, args, flags, null);
-      }
+    Set<Thread> ab = abandoned;
+    if (ab != null && ab.contains(me)) { // a late, abandoned handler
+      return Outcome.of(false, "the handler running on " + me.getName() + " was abandoned "
+          + "by the handler timeout; its mutations have no effect", List.of());
+    }
+    boolean elsewhere = fromTask || guard != null || isOwnTask();
+    if (!config.confined && !elsewhere) {
+      Generation<S> a = acquire(me);
+      if (a != null) return runNow(me, a, kind, called, order, args, flags);
     }
     Mutation m = new Mutation(kind, called, order, args, flags, null, guard);
+    if (!config.carriers.isEmpty()) m.context = captureContext();
     enqueue(m);
     if (config.confined) {
       if (ownerParked) LockSupport.unpark(owner);
-    } else if (guard == null) {
-      tryDrain(me);
-    } else if (status == 0) {
-      // A scope's mutation never runs on the calling thread: a task must not run the
+    } else if (elsewhere) {
+      // A scope's or task's mutation never runs on the calling thread: a task must not run the
       // transition that ends its own scope (it would interrupt and await itself).
-      drainElsewhere();
+      if (running == null) drainElsewhere();
+    } else {
+      drainHere(me);
     }
     return m;
   }
 
+  /** Whether the calling thread runs one of this machine's scope tasks. */
+  private boolean isOwnTask() {
+    return tasks != 0 && TASK_OF.isBound() && TASK_OF.get() == this;
+  }
+
+  /** Counts a scope task body in or out (Scope, on the task's thread). */
+  void taskRunning(int delta) {
+    TASKS.getAndAdd(this, delta);
+  }
+
+  // ================================================================ the drain protocol
+
+  /**
+   * Takes the right to drain if the machine is idle; returns the generation now held by
+   * {@code me}, or null. Enrols the machine with the watchdog.
+   */
+  private @Nullable Generation<S> acquire(Thread me) {
+    for (;;) {
+      Generation<S> g = gen;
+      if (running != null || !RUNNING.compareAndSet(this, null, g)) return null;
+      if (g != gen) { // the watchdog replaced it before our CAS: give the dead one back
+        RUNNING.setVolatile(this, null);
+        continue;
+      }
+      g.thread = me;
+      Watchdog.Watch w = watch;
+      if (w != null) Watchdog.INSTANCE.enroll(w);
+      return g;
+    }
+  }
+
+  /**
+   * Gives the machine back, then re-checks the inbox and {@code closed}; returns the generation
+   * re-acquired if there is more to do, or null.
+   */
+  private @Nullable Generation<S> release(Thread me, Generation<S> g) {
+    g.thread = null;
+    if (!RUNNING.compareAndSet(this, g, null)) {
+      throw new IllegalStateException("machine " + id() + ": release by a thread that does not "
+          + "hold it (generation " + g.number + ")");
+    }
+    if (!waits.isEmpty()) waits.recheck(state);
+    if (inbox == null && !closed) return null;
+    return acquire(me);
+  }
+
+  /** Runs a caller's mutation on its own thread (the machine was idle), then drains. */
+  private Result runNow(Thread me, Generation<S> g, MutationKind kind, long called,
+      byte @Nullable [] order, Args args, int flags) {
+    boolean carried = Thread.interrupted();
+    Result result;
+    try {
+      if (closed) { // close() came between our check and our acquire: finish it, refuse ours
+        drain(me, g);
+        throw closedError(kind, called);
+      }
+      if (head == null && inbox == null) {
+        g.current = null;
+        g.context = null;
+        boolean ok = execute(g, kind, called, order, args, flags, null, null);
+        result = Outcome.of(ok, ok ? "" : g.refusal, g.takeFailures());
+        afterTransition(g);
+        drain(me, g);
+      } else { // keep FIFO with what is already queued
+        Mutation mine = new Mutation(kind, called, order, args, flags, null, null);
+        try {
+          enqueue(mine);
+        } catch (RuntimeException full) { // queue full or closed: drain what is there, report
+          drain(me, g);
+          throw full;
+        }
+        drain(me, g);
+        result = mine.queued() ? mine : mine;
+      }
+    } catch (Abandoned a) {
+      leaveAbandoned(me);
+      result = Outcome.of(a.committed, "a handler of this transition was abandoned by the "
+          + "handler timeout", List.of());
+    } finally {
+      restoreInterrupt(carried);
+    }
+    return result;
+  }
+
+  /** After queueing on an idle machine: drains here (the lost-wake-up re-check). */
+  private void drainHere(Thread me) {
+    if (running != null) return;
+    Generation<S> g = acquire(me);
+    if (g == null) return;
+    boolean carried = Thread.interrupted();
+    try {
+      drain(me, g);
+    } catch (Abandoned a) {
+      leaveAbandoned(me);
+    } finally {
+      restoreInterrupt(carried);
+    }
+  }
+
+  private static void restoreInterrupt(boolean carried) {
+    Thread.interrupted(); // discard what arrived while draining (see the interrupt policy)
+    if (carried) Thread.currentThread().interrupt();
+  }
+
   /** Starts a thread that drains the machine if it is idle. */
   private void drainElsewhere() {
-    Thread t = config.drainFactory.newThread(() -> tryDrain(Thread.currentThread()));
+    Thread t = newDrainThread(() -> drainHere(Thread.currentThread()));
     if (t == null) {
-      tryDrain(Thread.currentThread()); // no thread to be had: drain here rather than never
+      drainHere(Thread.currentThread()); // no thread to be had: drain here rather than never
     } else {
       t.start();
     }
   }
 
-  private Result runNow(Thread me, int token, MutationKind kind, long called,
-      byte @Nullable [] order, Args args, int flags, @Nullable Scope<?> guard) {
-    drainer = me;
-    held = token;
-    Watchdog.Watch w = watch;
-    if (w != null) Watchdog.INSTANCE.enroll(w);
-    Mutation queuedMine = null;
-    boolean ok = false;
-    boolean ran = false;
+  /** A new, unstarted drain thread, or null if none can be had (logged). */
+  private @Nullable Thread newDrainThread(Runnable body) {
     try {
-      if (head == null && inbox == null) {
-        ok = execute(kind, called, order, args, flags, null, guard);
-        ran = true;
-        afterTransition();
-      } else { // keep FIFO with what is already queued
-        queuedMine = new Mutation(kind, called, order, args, flags, null, guard);
-        try {
-          enqueue(queuedMine);
-        } catch (RuntimeException full) { // queue full or closed: release, then report
-          drainAndRelease(me);
-          throw full;
-        }
-      }
-      drainAndRelease(me);
-    } catch (Abandoned a) {
-      leaveAbandoned(me);
-      if (queuedMine == null && !ran) return Outcome.of(a.committed);
+      Thread t = config.customFactory
+          ? config.drainFactory.newThread(body)
+          : Thread.ofVirtual().name("stator-drain-" + id()).unstarted(body);
+      if (t != null) return t;
+      LOG.log(System.Logger.Level.WARNING, "machine " + id() + ": thread factory returned null");
+    } catch (RuntimeException | Error e) {
+      LOG.log(System.Logger.Level.WARNING, "machine " + id() + ": thread factory threw", e);
     }
-    if (queuedMine != null) {
-      return queuedMine.status() == Result.Status.QUEUED ? queuedMine
-          : Outcome.of(queuedMine.executed());
+    try {
+      return Thread.ofVirtual().name("stator-drain-" + id()).unstarted(body);
+    } catch (RuntimeException | Error e) {
+      return null;
     }
-    return Outcome.of(ok);
   }
 
-  /** After queueing: drains if the machine is idle (the lost-wake-up re-check). */
-  private void tryDrain(Thread me) {
-    if (status != 0) return;
-    int token = gen << 3 | 1;
-    if (!STATUS.compareAndSet(this, 0, token)) return;
-    drainer = me;
-    held = token;
-    Watchdog.Watch w = watch;
-    if (w != null) Watchdog.INSTANCE.enroll(w);
+  /**
+   * Drains the queue while holding {@code g}, then releases; finishes close if it was asked for.
+   * Throws {@link Abandoned} if the watchdog took the machine over meanwhile.
+   */
+  private void drain(Thread me, Generation<S> g) {
+    for (;;) {
+      int batch = 0;
+      Mutation m;
+      while (!closed && (m = poll()) != null) {
+        if (!m.queued()) continue; // failed by a racing close already
+        runQueued(g, m);
+        afterTransition(g);
+        if (++batch >= config.drainBatch && (head != null || inbox != null) && handOff(g)) return;
+      }
+      if (closed) {
+        finishClose(g);
+        return;
+      }
+      Generation<S> again = release(me, g);
+      if (again == null) return;
+      g = again;
+    }
+  }
+
+  /**
+   * Passes the held machine to a new drain thread so that the caller returns after
+   * {@link Config#DRAIN_BATCH} queued mutations; false if no thread could be started.
+   */
+  private boolean handOff(Generation<S> g) {
+    Thread[] self = new Thread[1];
+    Thread t = newDrainThread(() -> {
+      Thread me = Thread.currentThread();
+      g.thread = me;
+      try {
+        drain(me, g);
+      } catch (Abandoned a) {
+        leaveAbandoned(me);
+      }
+    });
+    if (t == null) return false;
+    self[0] = t;
+    g.thread = null; // before start: the new thread writes itself
+    t.start(); // Thread.start hb the new thread's actions
+    return true;
+  }
+
+  // ================================================================ confined owner
+
+  private void ownerLoop() {
+    Thread me = Thread.currentThread();
+    Generation<S> g;
+    while ((g = acquire(me)) == null) Thread.onSpinWait(); // only a closer can hold it briefly
+    runOwner(me, g);
+  }
+
+  private void runOwner(Thread me, Generation<S> g) {
     try {
-      drainAndRelease(me);
+      for (;;) {
+        Mutation m = closed ? null : poll();
+        if (m == null) {
+          if (closed) break;
+          ownerParked = true;
+          if (!waits.isEmpty()) waits.notify(state.active(), state.ticksForDrainer());
+          if (inbox == null && !closed) LockSupport.park(this);
+          ownerParked = false;
+          Watchdog.Watch w = watch;
+          if (w != null) Watchdog.INSTANCE.enroll(w); // awake: watched before the next poll
+          Thread.interrupted(); // the owner has no caller: nothing to restore
+          continue;
+        }
+        if (!m.queued()) continue;
+        runQueued(g, m);
+        afterTransition(g);
+      }
+      finishClose(g);
     } catch (Abandoned a) {
       leaveAbandoned(me);
     }
@@ -303,16 +478,10 @@ final class MachineImpl<S> extends MachineBase<S> {
     if (config.tracing) {
       trace(() -> config.tracer.mutationQueued(this, m.kind, schema.namesOf(m.called), m.args));
     }
-    if (closed) { // close() may have failed the queue before our push
-      failQueued();
-      throw closedError(m.kind, m.called);
+    if (closed) { // close may have begun before our push: refuse it only if it did not run
+      m.fail(closedError(m.kind, m.called));
+      if (m.failed()) throw m.failure();
     }
-  }
-
-  private ArrayDeque<Mutation> priorityQueue() {
-    ArrayDeque<Mutation> p = priority;
-    if (p == null) priority = p = new ArrayDeque<>(4);
-    return p;
   }
 
   /** Takes the oldest queued mutation; drainer only. */
@@ -343,111 +512,16 @@ final class MachineImpl<S> extends MachineBase<S> {
     return m;
   }
 
-  /** Drains the queue, then releases the machine; drainer only. */
-  private void drainAndRelease(Thread me) {
-    for (;;) {
-      int batch = 0;
-      Mutation m;
-      while ((m = poll()) != null) {
-        if (closed) {
-          m.fail(closedError(m.kind, m.called));
-          continue;
-        }
-        runQueued(m);
-        afterTransition();
-        if (++batch >= config.drainBatch && (head != null || inbox != null) && handOff()) return;
-      }
-      if (closed) {
-        closeAllScopes();
-        failPriority();
-        terminated();
-      }
-      drainer = null;
-      if (!STATUS.compareAndSet(this, held, 0)) throw ABANDONED;
-      if (waits.length != 0) recheckWaits();
-      if (inbox == null) return;
-      int token = gen << 3 | 1;
-      if (!STATUS.compareAndSet(this, 0, token)) return;
-      drainer = me;
-      held = token;
-    }
-  }
-
-  /** Passes the machine to a new thread so that the caller returns; false if none started. */
-  private boolean handOff() {
-    int token = held;
-    Thread t;
-    try {
-      t = config.drainFactory.newThread(() -> {
-        Thread self = Thread.currentThread();
-        drainer = self;
-        try {
-          drainAndRelease(self);
-        } catch (Abandoned a) {
-          leaveAbandoned(self);
-        }
-      });
-    } catch (RuntimeException e) {
-      return false;
-    }
-    if (t == null) return false;
-    drainer = null;
-    held = token;
-    t.start(); // Thread.start hb the new thread's actions
-    return true;
-  }
-
-  // ================================================================ confined owner
-
-  private int acquireForOwner() {
-    int token = gen << 3 | 1;
-    while (!STATUS.compareAndSet(this, 0, token)) Thread.onSpinWait();
-    return token;
-  }
-
-  private void ownerLoop(int token) {
-    Thread me = Thread.currentThread();
-    drainer = me;
-    held = token;
-    try {
-      for (;;) {
-        Mutation m = poll();
-        if (m == null) {
-          if (closed) break;
-          ownerParked = true;
-          if (waits.length != 0) notifyWaits();
-          if (inbox == null && !closed) LockSupport.park(this);
-          ownerParked = false;
-          Watchdog.Watch w = watch;
-          if (w != null && inbox != null) Watchdog.INSTANCE.enroll(w);
-          continue;
-        }
-        if (closed) {
-          m.fail(closedError(m.kind, m.called));
-          continue;
-        }
-        runQueued(m);
-        afterTransition();
-      }
-      closeAllScopes();
-      failPriority();
-      failQueued(); // a push that raced with close and missed its own closed check
-      drainer = null;
-      STATUS.compareAndSet(this, held, 0);
-      terminated();
-    } catch (Abandoned a) {
-      leaveAbandoned(me);
-    }
-  }
-
   // ================================================================ transitions
 
   /** Runs one queued (or error) mutation and completes its ticket; drainer only. */
-  private void runQueued(Mutation m) {
-    current = m;
-    boolean ok = execute(m.kind, m.called, m.order, m.args, m.flags, m.source, m.scope);
-    current = null;
-    m.complete(ok);
+  private void runQueued(Generation<S> g, Mutation m) {
+    g.current = m;
+    g.context = m.context;
+    boolean ok = execute(g, m.kind, m.called, m.order, m.args, m.flags, m.source, m.scope);
+    g.current = null;
+    g.context = null;
+    m.complete(ok, ok ? null : g.refusal, g.takeFailures());
   }
 
   /** The mutation that adds Exception carrying {@code error}. */
@@ -457,27 +531,24 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   /** Errors and the auto mutation run before anything else queued; drainer only. */
-  private void afterTransition() {
+  private void afterTransition(Generation<S> g) {
     for (;;) {
       if (closed) {
         notifyWaits();
         return;
       }
-      ArrayDeque<Mutation> p = priority;
-      Mutation e = p == null ? null : p.poll();
+      Mutation e = g.pollPriority();
       if (e != null) {
-        runQueued(e);
+        runQueued(g, e);
         continue;
       }
-      if (autoPending) {
-        autoPending = false;
-        long before = active;
-        long autos = schema.auto & ~before;
-        for (long m = autos; m != 0; m &= m - 1) {
-          int i = Long.numberOfTrailingZeros(m);
-          if ((schema.removedBy[i] & before) != 0) autos &= ~(1L << i);
+      if (g.autoPending) {
+        g.autoPending = false;
+        long autos = autoStates(state.active());
+        if (autos != 0) {
+          execute(g, MutationKind.AUTO, autos, null, Args.NONE, 0, null, null);
+          g.takeFailures(); // recorded as Exception already; the auto mutation has no ticket
         }
-        if (autos != 0) execute(MutationKind.AUTO, autos, null, Args.NONE, 0, null, null);
         continue;
       }
       notifyWaits();
@@ -486,16 +557,39 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   /**
-   * Resolves and runs one mutation; returns whether it was executed. Throws {@link Abandoned}
-   * if the watchdog took the machine over meanwhile. Drainer only.
+   * The auto states that the auto mutation adds (spec Q3, R9): the inactive auto states not
+   * removed by an active state, narrowed to those that survive resolution, re-resolved until
+   * every one of them does, so an auto state that cannot activate has no effect at all.
    */
-  private boolean execute(MutationKind kind, long called, byte @Nullable [] order, Args args,
-      int flags, @Nullable String source, @Nullable Scope<?> guard) {
-    if (guard != null && ticks[guard.index] != guard.tick) { // a stale scope's mutation
-      QUEUE_TICK.setOpaque(this, queueTick + 1);
+  private long autoStates(long before) {
+    long autos = schema.auto & ~before;
+    for (long m = autos; m != 0; m &= m - 1) {
+      int i = Long.numberOfTrailingZeros(m);
+      if ((schema.removedBy[i] & before) != 0) autos &= ~(1L << i);
+    }
+    while (autos != 0) {
+      long survivors = autos & Resolver.resolve(schema, MutationKind.AUTO, autos, null, before);
+      if (survivors == autos) break;
+      autos = survivors;
+    }
+    return autos;
+  }
+
+  /**
+   * Resolves and runs one mutation; returns whether it was executed (else {@code g.refusal}
+   * says why). Throws {@link Abandoned} if the watchdog took the machine over meanwhile.
+   * Drainer only.
+   */
+  private boolean execute(Generation<S> g, MutationKind kind, long called,
+      byte @Nullable [] order, Args args, int flags, @Nullable String source,
+      @Nullable Scope<?> guard) {
+    if (guard != null && state.tick(guard.index) != guard.tick) { // a stale scope's mutation
+      g.refusal = "the scope of " + schema.names[guard.index] + " (activation " + guard.tick
+          + ") has ended";
+      state.countMutation();
       return false;
     }
-    long before = active;
+    long before = state.active();
     if ((flags & Mutation.TOGGLE) != 0 && (before & called) == called) kind = MutationKind.REMOVE;
     long target = Resolver.resolve(schema, kind, called, order, before);
     boolean accepted = kind == MutationKind.REMOVE || kind == MutationKind.AUTO
@@ -507,17 +601,17 @@ final class MachineImpl<S> extends MachineBase<S> {
     boolean changes = (exiting | entering | reenter) != 0;
     Handlers h = handlers;
     boolean selfHandlers = h != null && (again & h.masks[Binder.SELF]) != 0;
-    long counted = kind == MutationKind.AUTO ? 0 : 1; // the queue tick counts API mutations
+    boolean counted = kind != MutationKind.AUTO; // the queue tick counts API mutations
     if (accepted && !changes && !selfHandlers) { // nothing to run
-      QUEUE_TICK.setOpaque(this, queueTick + counted);
+      if (counted) state.countMutation();
       return true;
     }
-    curKind = kind;
-    curFlags = flags;
+    g.kind = kind;
+    g.flags = flags;
     Event<S> e = null;
     if (h != null || config.tracing) {
-      e = event;
-      if (e == null) event = e = new Event<>(this);
+      e = g.event;
+      if (e == null) g.event = e = new Event<>(this);
       e.kind = kind;
       e.id = ++transitions;
       e.called = called;
@@ -528,87 +622,88 @@ final class MachineImpl<S> extends MachineBase<S> {
       e.source = source;
       e.finalPhase = false;
       e.state = -1;
+      e.refusal = "";
     } else {
       ++transitions;
     }
     if (!accepted) {
+      g.refusal = refusalOf(called & ~target, target);
       if (config.tracing) {
         Event<S> ev = e;
+        ev.refusal = g.refusal;
         trace(() -> config.tracer.transitionStart(ev));
         trace(() -> config.tracer.transitionEnd(ev, false));
       }
-      QUEUE_TICK.setOpaque(this, queueTick + counted);
+      if (counted) state.countMutation();
       return false;
     }
     if (config.tracing) {
       Event<S> ev = e;
       trace(() -> config.tracer.transitionStart(ev));
     }
-    if (h != null && !negotiate(h, e, exiting, entering | reenter, again, before, changes)) {
+    if (h != null && !negotiate(g, h, e, exiting, entering | reenter, again, before, changes)) {
       if (config.tracing) {
         Event<S> ev = e;
+        ev.refusal = g.refusal;
         trace(() -> config.tracer.transitionEnd(ev, false));
       }
-      QUEUE_TICK.setOpaque(this, queueTick + counted);
+      if (counted) state.countMutation();
       return false;
     }
     if ((flags & Mutation.ERROR) != 0) lastError = args.get(Key.ERROR);
-    commit(target, exiting | entering, reenter, counted);
+    state.commit(target, exiting | entering, reenter, counted ? 1 : 0);
+    Mutation cur = g.current;
+    if (cur != null) cur.decide(); // before the scopes it ends are told
     long ended = (exiting | reenter) & scopeMask;
-    if (ended != 0) endScopes(ended);
+    if (ended != 0) endScopes(g, ended);
     if (h != null) {
       if (e != null) e.finalPhase = true;
-      finish(h, e, exiting, entering | reenter, changes);
+      finish(g, h, e, exiting, entering | reenter, changes);
     }
     if (changes && kind != MutationKind.AUTO
         && (flags & (Mutation.ERROR | Mutation.FROM_AUTO)) != (Mutation.ERROR | Mutation.FROM_AUTO)) {
-      autoPending = true;
+      g.autoPending = true;
     }
     if (config.tracing) {
       Event<S> ev = e;
       trace(() -> config.tracer.transitionEnd(ev, true));
     }
-    if (ending != null && !ending.isEmpty()) closeEndedScopes(); // after the transition
+    ArrayList<Scope<S>> list = g.ending;
+    if (list != null && !list.isEmpty()) closeEndedScopes(g); // after the transition
     return true;
   }
 
-  private void commit(long target, long flipped, long reenter, long counted) {
-    int s = seq;
-    SEQ.setOpaque(this, s + 1);
-    VarHandle.storeStoreFence();
-    long[] t = ticks;
-    for (long m = flipped; m != 0; m &= m - 1) {
-      int i = Long.numberOfTrailingZeros(m);
-      TICKS.setOpaque(t, i, t[i] + 1);
-    }
-    for (long m = reenter; m != 0; m &= m - 1) {
-      int i = Long.numberOfTrailingZeros(m);
-      TICKS.setOpaque(t, i, t[i] + 2);
-    }
-    QUEUE_TICK.setOpaque(this, queueTick + counted);
-    ACTIVE.setRelease(this, target);
-    SEQ.setRelease(this, s + 2);
+  /** Why the relations refused the called states {@code missing} (spec R6). */
+  private String refusalOf(long missing, long target) {
+    int i = Long.numberOfTrailingZeros(missing);
+    String name = schema.names[i];
+    long needs = schema.require[i] & ~target;
+    if (needs != 0) return name + " requires " + String.join(", ", schema.namesOf(needs));
+    long by = schema.removedBy[i] & target;
+    if (by == 0) by = schema.remove[i] & target; // it lost a mutual removal
+    if (by != 0) return name + " is removed by " + String.join(", ", schema.namesOf(by));
+    return name + " did not resolve";
   }
 
-  private boolean negotiate(Handlers h, Event<S> e, long exiting, long entering, long again,
-      long before, boolean changes) {
+  private boolean negotiate(Generation<S> g, Handlers h, Event<S> e, long exiting, long entering,
+      long again, long before, boolean changes) {
     Binder.Source[] src = h.sources;
     int[] order = schema.handlerOrder;
     if (changes && h.anyEnter) {
       e.state = -1;
       for (Binder.Source s : src) {
         Binder.Invoker inv = s.plan.anyEnter;
-        if (inv != null && !call(inv, s.target, "anyEnter", e, true)) return false;
+        if (inv != null && !call(g, inv, s.target, "anyEnter", e, true)) return false;
       }
     }
     for (long r = schema.toRank(exiting & h.masks[Binder.EXIT]); r != 0;
         r &= ~Long.highestOneBit(r)) {
-      if (!callAll(src, Binder.EXIT, order[63 - Long.numberOfLeadingZeros(r)], e, true)) {
+      if (!callAll(g, src, Binder.EXIT, order[63 - Long.numberOfLeadingZeros(r)], e, true)) {
         return false;
       }
     }
     for (long r = schema.toRank(entering & h.masks[Binder.ENTER]); r != 0; r &= r - 1) {
-      if (!callAll(src, Binder.ENTER, order[Long.numberOfTrailingZeros(r)], e, true)) {
+      if (!callAll(g, src, Binder.ENTER, order[Long.numberOfTrailingZeros(r)], e, true)) {
         return false;
       }
     }
@@ -620,43 +715,46 @@ final class MachineImpl<S> extends MachineBase<S> {
           Binder.Invoker[][] pairs = s.plan.pairs;
           Binder.Invoker inv = pairs == null || pairs[y] == null ? null : pairs[y][x];
           e.state = y;
-          if (inv != null && !call(inv, s.target, s.plan.pairNames[y][x], e, true)) return false;
+          if (inv != null && !call(g, inv, s.target, s.plan.pairNames[y][x], e, true)) {
+            return false;
+          }
         }
       }
     }
     for (long r = schema.toRank(again & h.masks[Binder.SELF]); r != 0; r &= r - 1) {
-      if (!callAll(src, Binder.SELF, order[Long.numberOfTrailingZeros(r)], e, true)) {
+      if (!callAll(g, src, Binder.SELF, order[Long.numberOfTrailingZeros(r)], e, true)) {
         return false;
       }
     }
     return true;
   }
 
-  private void finish(Handlers h, Event<S> e, long exiting, long entering, boolean changes) {
+  private void finish(Generation<S> g, Handlers h, Event<S> e, long exiting, long entering,
+      boolean changes) {
     Binder.Source[] src = h.sources;
     int[] order = schema.handlerOrder;
     for (long r = schema.toRank(exiting & h.masks[Binder.END]); r != 0;
         r &= ~Long.highestOneBit(r)) {
-      callAll(src, Binder.END, order[63 - Long.numberOfLeadingZeros(r)], e, false);
+      callAll(g, src, Binder.END, order[63 - Long.numberOfLeadingZeros(r)], e, false);
     }
     for (long r = schema.toRank(entering & h.masks[Binder.STATE]); r != 0; r &= r - 1) {
-      callAll(src, Binder.STATE, order[Long.numberOfTrailingZeros(r)], e, false);
+      callAll(g, src, Binder.STATE, order[Long.numberOfTrailingZeros(r)], e, false);
     }
     if (changes && h.anyState) {
       e.state = -1;
       for (Binder.Source s : src) {
         Binder.Invoker inv = s.plan.anyState;
-        if (inv != null) call(inv, s.target, "anyState", e, false);
+        if (inv != null) call(g, inv, s.target, "anyState", e, false);
       }
     }
   }
 
-  private boolean callAll(Binder.Source[] src, int phase, int state, Event<S> e,
+  private boolean callAll(Generation<S> g, Binder.Source[] src, int phase, int state, Event<S> e,
       boolean negotiation) {
     e.state = state;
     for (Binder.Source s : src) {
       Binder.Invoker inv = s.plan.byPhase[phase][state];
-      if (inv != null && !call(inv, s.target, s.plan.names[phase][state], e, negotiation)) {
+      if (inv != null && !call(g, inv, s.target, s.plan.names[phase][state], e, negotiation)) {
         return false;
       }
     }
@@ -664,10 +762,11 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   /** Calls one handler; returns whether the transition may go on. */
-  private boolean call(Binder.Invoker inv, @Nullable Object target, String name, Event<S> e,
-      boolean negotiation) {
+  private boolean call(Generation<S> g, Binder.Invoker inv, @Nullable Object target, String name,
+      Event<S> e, boolean negotiation) {
     Watchdog.Watch w = watch;
     e.handler = name;
+    Thread.interrupted(); // every handler starts with a clear interrupt status
     long running = w == null ? 0 : w.enter(name, !negotiation);
     if (config.tracing) trace(() -> config.tracer.handlerStart(e, name));
     boolean ok;
@@ -687,19 +786,30 @@ final class MachineImpl<S> extends MachineBase<S> {
       Throwable f = failure;
       trace(() -> config.tracer.handlerEnd(e, name, accepted, f));
     }
-    if (failure != null) handlerFailed(name, failure, e);
+    if (failure != null) {
+      handlerFailed(g, name, failure, e, negotiation);
+    } else if (!ok && negotiation) {
+      g.refusal = "handler " + name + " refused";
+    }
     return ok || !negotiation;
   }
 
-  private void handlerFailed(String name, Throwable failure, Event<S> e) {
-    if ((curFlags & Mutation.ERROR) != 0) { // an error transition's own handler: do not loop
+  private void handlerFailed(Generation<S> g, String name, Throwable failure, Event<S> e,
+      boolean negotiation) {
+    if (negotiation) {
+      g.refusal = "handler " + name + " threw " + failure;
+    } else {
+      g.addFailure(failure);
+    }
+    if (closed || (g.flags & Mutation.ERROR) != 0) { // closing, or an error transition's own
       LOG.log(System.Logger.Level.ERROR, "machine " + id() + ": handler " + name
-          + " of an error transition threw; not recorded again", failure);
+          + (closed ? " threw while the machine closed" : " of an error transition threw")
+          + "; not recorded again", failure);
       return;
     }
-    int flags = Mutation.ERROR | (curKind == MutationKind.AUTO ? Mutation.FROM_AUTO : 0);
-    priorityQueue().add(errorMutation(failure, flags, id() + "/" + e.id));
-    if (!handlers.observesErrors && !config.tracing) {
+    int flags = Mutation.ERROR | (g.kind == MutationKind.AUTO ? Mutation.FROM_AUTO : 0);
+    g.priority().add(errorMutation(failure, flags, id() + "/" + e.id));
+    if (!handlers.observesErrors) {
       LOG.log(System.Logger.Level.WARNING, "machine " + id() + ": handler " + name
           + " threw; Exception added", failure);
     }
@@ -709,13 +819,15 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   /** Whether a thread holds the machine (watchdog, see Watchdog's design). */
   boolean busy() {
-    return config.confined ? !ownerParked : status != 0;
+    if (config.confined) return !ownerParked;
+    Generation<S> g = running;
+    return g != null && g != TERMINAL;
   }
 
   /** Marks the thread running a handler as abandoned, before the watchdog claims it. */
   void markAbandoned(@Nullable Thread stuck, boolean add) {
     if (stuck == null) return;
-    synchronized (this) {
+    synchronized (waits) { // any private object: never the machine's monitor
       Set<Thread> ab = abandoned;
       Set<Thread> set = new LinkedHashSet<>(ab == null ? Set.of() : ab);
       if (add) {
@@ -729,51 +841,77 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   /** The thread draining now, as the watchdog sees it (published by the handler's entry). */
   @Nullable Thread drainerForWatchdog() {
-    return drainer;
+    Generation<S> g = running;
+    return g == null ? null : g.thread;
   }
 
   /**
    * Called by the watchdog after it claimed the stuck handler (Watch.claim): the abandoned
-   * thread can no longer touch the machine; a new thread takes it over.
+   * thread can no longer touch the machine; a new generation with a new thread takes it over.
+   * Never throws: a failing thread factory falls back to a virtual thread, and if no thread can
+   * be had at all the machine is released so that the next caller drains it.
    */
   void abandon(Watchdog.Watch w, @Nullable Thread stuck) {
-    int s = status;
-    int nextGen = (s >>> 3) + 1;
-    int next = nextGen << 3 | 1;
-    gen = nextGen;
-    STATUS.setVolatile(this, next); // only the watchdog writes status while a drainer holds it
+    Generation<S> old = running;
+    if (old == null || old == TERMINAL) return;
+    Generation<S> next = new Generation<>(old.number + 1);
     boolean committed = w.finalPhase;
-    Mutation cur = current;
+    Mutation cur = old.current;
     String handler = w.handler;
     HandlerTimeoutException error = new HandlerTimeoutException("handler " + handler
         + " of machine " + id() + " ran longer than the handler timeout of "
         + Duration.ofNanos(w.timeoutNanos) + " on thread " + (stuck == null ? "?" : stuck.getName())
         + "; transition abandoned" + (committed ? " after commit" : " before commit"));
     LOG.log(System.Logger.Level.ERROR, error.getMessage());
-    Runnable takeOver = () -> takeOver(next, cur, committed, error);
-    ThreadFactory f = config.confined ? config.ownerFactory : config.drainFactory;
-    Thread t = f.newThread(takeOver);
-    if (t == null) t = Thread.ofVirtual().unstarted(takeOver);
-    if (config.confined) owner = t;
-    t.start();
+    Runnable takeOver = () -> takeOver(next, old, cur, committed, error);
+    Thread t = null;
+    try {
+      t = (config.confined ? config.ownerFactory : config.drainFactory).newThread(takeOver);
+    } catch (RuntimeException | Error e) {
+      LOG.log(System.Logger.Level.ERROR, "machine " + id() + ": thread factory threw during a "
+          + "watchdog takeover; using a virtual thread", e);
+    }
+    if (t == null) {
+      try {
+        t = Thread.ofVirtual().name("stator-drain-" + id()).unstarted(takeOver);
+      } catch (RuntimeException | Error e) {
+        LOG.log(System.Logger.Level.ERROR, "machine " + id() + ": no thread for a takeover", e);
+      }
+    }
+    old.dead = true;
+    next.thread = t;
+    gen = next;
+    if (config.confined && t != null) owner = t;
+    RUNNING.setVolatile(this, t == null ? null : next); // the watchdog alone writes it now
+    if (stuck != null) stuck.interrupt(); // its handler is over as far as the machine goes
+    if (t != null) t.start();
   }
 
-  private void takeOver(int token, @Nullable Mutation cur, boolean committed,
-      HandlerTimeoutException error) {
+  private void takeOver(Generation<S> g, Generation<S> old, @Nullable Mutation cur,
+      boolean committed, HandlerTimeoutException error) {
     Thread me = Thread.currentThread();
-    drainer = me;
-    held = token;
-    event = null; // the abandoned thread still holds the old one
-    current = null;
-    if (cur != null) cur.complete(committed);
-    if (committed) autoPending = true;
-    priorityQueue().addFirst(errorMutation(error, Mutation.ERROR, null));
+    // The abandoned thread touches nothing after the claim, so its generation's pending errors
+    // and scopes to close can be moved here (Watchdog design).
+    Mutation p;
+    while ((p = old.pollPriority()) != null) g.priority().add(p);
+    g.ending = old.ending;
+    old.ending = null;
+    if (cur != null) {
+      cur.complete(committed, committed ? null : "handler " + error.getMessage(),
+          committed ? List.of(error) : List.of());
+    }
+    if (committed) g.autoPending = true;
+    g.priority().addFirst(errorMutation(error, Mutation.ERROR, null));
+    Watchdog.Watch w = watch;
+    if (w != null) Watchdog.INSTANCE.enroll(w);
     try {
-      afterTransition();
+      ArrayList<Scope<S>> list = g.ending;
+      if (list != null && !list.isEmpty()) closeEndedScopes(g);
+      afterTransition(g);
       if (config.confined) {
-        ownerLoop(held);
+        runOwner(me, g);
       } else {
-        drainAndRelease(me);
+        drain(me, g);
       }
     } catch (Abandoned a) {
       leaveAbandoned(me);
@@ -784,7 +922,8 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   /** The scope of state i's current activation, created on first use; drainer only. */
   Scope<S> scopeOf(int i, boolean finalPhase) {
-    if (Thread.currentThread() != drainer) {
+    Generation<S> g = running;
+    if (g == null || !g.isDrainer(Thread.currentThread())) {
       throw new IllegalStateException("a scope is obtained in a handler of machine " + id());
     }
     if (!finalPhase) {
@@ -796,15 +935,16 @@ final class MachineImpl<S> extends MachineBase<S> {
     Scope<S>[] all = scopes;
     if (all == null) scopes = all = (Scope<S>[]) new Scope<?>[schema.size];
     Scope<S> s = all[i];
-    if (s != null && s.tick == ticks[i]) return s; // this activation's
-    if ((active >>> i & 1) == 0) {
-      for (Scope<S> x : ending == null ? List.<Scope<S>>of() : ending) {
+    long tick = state.tick(i);
+    if (s != null && s.tick == tick) return s; // this activation's
+    if ((state.active() >>> i & 1) == 0) {
+      for (Scope<S> x : g.ending == null ? List.<Scope<S>>of() : g.ending) {
         if (x.index == i) return x; // an End handler asking for the scope that just ended
       }
       throw new IllegalStateException("state " + schema.names[i] + " of machine " + id()
           + " is not active: it has no scope");
     }
-    s = new Scope<>(this, i, ticks[i]);
+    s = new Scope<>(this, i, tick);
     all[i] = s;
     scopeMask |= 1L << i;
     if (config.tracing) {
@@ -815,43 +955,41 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   /** Ends the scopes of states that exited or entered again (at commit); drainer only. */
-  private void endScopes(long mask) {
+  private void endScopes(Generation<S> g, long mask) {
     Scope<S>[] all = scopes;
     scopeMask &= ~mask;
     for (long r = schema.toRank(mask); r != 0; r &= ~Long.highestOneBit(r)) {
       Scope<S> s = all[schema.handlerOrder[63 - Long.numberOfLeadingZeros(r)]];
       s.end();
-      if (ending == null) ending = new ArrayList<>(2);
-      ending.add(s); // reverse handler order
+      if (g.ending == null) g.ending = new ArrayList<>(2);
+      g.ending.add(s); // reverse handler order
     }
   }
 
   /** Closes the scopes ended by the running transition, in reverse handler order. */
-  private void closeEndedScopes() {
-    ArrayList<Scope<S>> list = ending;
+  private void closeEndedScopes(Generation<S> g) {
+    ArrayList<Scope<S>> list = g.ending;
     if (list == null) return;
-    for (Scope<S> s : list) closeScope(s);
+    for (int k = 0; k < list.size(); k++) closeScope(g, list.get(k));
     list.clear();
   }
 
-  private void closeScope(Scope<S> s) {
+  private void closeScope(Generation<S> g, Scope<S> s) {
+    Thread.interrupted(); // a scope close starts with a clear interrupt status
     Scope.ScopeCloseException failure = s.close(config.scopeCloseNanos);
     if (config.tracing) trace(() -> config.tracer.scopeClosed(this, s, failure));
     if (failure != null) {
       LOG.log(System.Logger.Level.WARNING, failure.getMessage(), failure);
-      if (!closed) {
-        priorityQueue().add(errorMutation(failure, Mutation.ERROR, null));
-      }
+      g.addFailure(failure);
+      if (!closed) g.priority().add(errorMutation(failure, Mutation.ERROR, null));
     }
   }
 
   /** On close: ends every open scope, then closes them; drainer only. */
-  private void closeAllScopes() {
-    Scope<S>[] all = scopes;
-    if (all == null || scopeMask == 0) return;
-    long mask = scopeMask;
-    endScopes(mask);
-    closeEndedScopes();
+  private void closeAllScopes(Generation<S> g) {
+    if (scopes != null && scopeMask != 0) endScopes(g, scopeMask);
+    closeEndedScopes(g);
+    g.takeFailures();
   }
 
   /** The supervisor of a scope's tasks; a task failure becomes an error state. */
@@ -861,8 +999,38 @@ final class MachineImpl<S> extends MachineBase<S> {
         .threadFactory(config.taskFactory)
         .logger(LOG)
         .onFailure((task, failure) -> taskFailed(scope, task.name(), failure));
-    for (java.util.function.UnaryOperator<Runnable> c : config.carriers) b.wrap(c);
+    if (!config.carriers.isEmpty()) b.wrap(this::carry);
     return b.build();
+  }
+
+  /**
+   * Wraps a task body with the task context it must see: the context the mutating caller had
+   * when it submitted the mutation now running (captured by captureContext), or, for a fork made
+   * outside a transition (from a task), the forking thread's own.
+   */
+  private Runnable carry(Runnable body) {
+    Generation<S> g = running;
+    Runnable ctx = g != null && g.isDrainer(Thread.currentThread()) ? g.context : null;
+    if (ctx == null) {
+      Runnable r = body;
+      for (java.util.function.UnaryOperator<Runnable> c : config.carriers) r = c.apply(r);
+      return r;
+    }
+    return () -> {
+      CARRIED_BODY.set(body);
+      try {
+        ctx.run();
+      } finally {
+        CARRIED_BODY.remove();
+      }
+    };
+  }
+
+  /** The calling thread's task context, as the carriers capture it, to be run later. */
+  private Runnable captureContext() {
+    Runnable r = () -> CARRIED_BODY.get().run();
+    for (java.util.function.UnaryOperator<Runnable> c : config.carriers) r = c.apply(r);
+    return r;
   }
 
   private void taskFailed(Scope<S> scope, String task, Throwable failure) {
@@ -874,8 +1042,9 @@ final class MachineImpl<S> extends MachineBase<S> {
     LOG.log(System.Logger.Level.WARNING, "task '" + task + "' of " + scope + " failed",
         failure);
     if (closed) return;
-    try {
-      addError(failure);
+    try { // drained on another thread: the task counts as ended before its error transition
+      submit(MutationKind.ADD, 1L << schema.exception, null, Args.of(Key.ERROR, failure),
+          Mutation.ERROR, null, true);
     } catch (RuntimeException e) { // closed or full meanwhile: the log above is the record
       failure.addSuppressed(e);
     }
@@ -896,11 +1065,10 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   // ================================================================ waits
-  /* A wait is registered (copy-on-write array, writers synchronized on this), then tested
-   * against a consistent snapshot; the draining thread tests all waits after each top-level
-   * transition (with its errors and auto mutation) and once more after it releases the machine
-   * (a full fence, so a wait registered during the last transition is not missed). Conditions
-   * on a single state also accept a clock that moved past its value at registration. */
+  /* Waits live in the WaitRegistry (its own lock, see its design); the draining thread tests them
+   * after each top-level transition (with its errors and auto mutation) and again after it
+   * releases the machine. Conditions on a single state also accept a clock that moved past its
+   * value at registration. */
 
   @Override
   public Wait when(S state) {
@@ -956,17 +1124,17 @@ final class MachineImpl<S> extends MachineBase<S> {
   public Wait whenClosed() {
     CompletableFuture<Void> cf = closedFuture;
     if (cf == null) {
-      synchronized (this) {
+      synchronized (waits) {
         cf = closedFuture;
         if (cf == null) closedFuture = cf = new CompletableFuture<>();
       }
-      if (closed) cf.complete(null);
+      if (isTerminated()) cf.complete(null);
     }
     return MachineWait.of(cf);
   }
 
   long tickAt(int i) {
-    return (long) TICKS.getOpaque(ticks, i);
+    return state.tick(i);
   }
 
   private Wait register(int kind, long mask) {
@@ -980,105 +1148,58 @@ final class MachineImpl<S> extends MachineBase<S> {
       return w;
     }
     Snapshot now = snapshot();
-    boolean holds = w.test(now.active(), now.ticks());
-    if (holds) {
+    if (w.test(now.active(), now.ticks())) {
       w.complete();
       return w;
     }
-    synchronized (this) {
-      MachineWait[] cur = waits;
-      MachineWait[] next = java.util.Arrays.copyOf(cur, cur.length + 1);
-      next[cur.length] = w;
-      waits = next;
+    if (!waits.add(w)) {
+      w.fail(new MachineClosedException("machine " + id() + " is closed; wait refused"));
+      return w;
     }
-    recheckWaits(); // a transition may have committed between the test and the registration
-    if (closed) failWaits();
+    waits.recheck(state); // a transition may have committed between the test and the add
     return w;
   }
 
-
-
   void unregister(MachineWait w) {
-    synchronized (this) {
-      MachineWait[] cur = waits;
-      int k = -1;
-      for (int i = 0; i < cur.length; i++) {
-        if (cur[i] == w) {
-          k = i;
-          break;
-        }
-      }
-      if (k < 0) return;
-      MachineWait[] next = new MachineWait[cur.length - 1];
-      System.arraycopy(cur, 0, next, 0, k);
-      System.arraycopy(cur, k + 1, next, k, cur.length - k - 1);
-      waits = next.length == 0 ? NO_WAITS : next;
-    }
+    waits.remove(w);
   }
 
   /** Tests waits against the drainer's own state; drainer only. */
   private void notifyWaits() {
-    if (waits.length != 0) notifyWaits(active, ticks);
-  }
-
-  /** Tests waits against a consistent snapshot; any thread. */
-  private void recheckWaits() {
-    if (waits.length == 0) return;
-    Snapshot now = snapshot();
-    notifyWaits(now.active(), now.ticks());
-  }
-
-  private void notifyWaits(long active, long[] ticks) {
-    for (MachineWait w : waits) {
-      if (w.test(active, ticks)) {
-        w.complete();
-        unregister(w);
-      }
-    }
-  }
-
-  private void failWaits() {
-    MachineWait[] ws;
-    synchronized (this) {
-      ws = waits;
-      waits = NO_WAITS;
-    }
-    for (MachineWait w : ws) {
-      w.fail(new MachineClosedException("machine " + id() + " is closed; wait ended"));
-    }
+    if (!waits.isEmpty()) waits.notify(state.active(), state.ticksForDrainer());
   }
 
   /** The number of registered waits (tests). */
   int waitCount() {
-    return waits.length;
+    return waits.size();
   }
 
   // ================================================================ reads
 
   @Override
-  public boolean is(S state) {
-    return (active >>> schema.indexOf(state) & 1) != 0;
+  public boolean is(S s) {
+    return (state.active() >>> schema.indexOf(s) & 1) != 0;
   }
 
   @Override
   public boolean is(Collection<? extends S> states) {
     long m = schema.maskOf(states);
-    return (active & m) == m;
+    return (state.active() & m) == m;
   }
 
   @Override
-  public boolean not(S state) {
-    return !is(state);
+  public boolean not(S s) {
+    return !is(s);
   }
 
   @Override
   public boolean any(Collection<? extends S> states) {
-    return (active & schema.maskOf(states)) != 0;
+    return (state.active() & schema.maskOf(states)) != 0;
   }
 
   @Override
   public boolean hasError() {
-    return (active >>> schema.exception & 1) != 0;
+    return (state.active() >>> schema.exception & 1) != 0;
   }
 
   @Override
@@ -1088,7 +1209,7 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   @Override
   public Set<S> active() {
-    long a = active;
+    long a = state.active();
     Set<S> out = new LinkedHashSet<>();
     for (long m = a; m != 0; m &= m - 1) {
       S s = schema.valueAt(Long.numberOfTrailingZeros(m));
@@ -1099,31 +1220,17 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   @Override
   public List<String> activeNames() {
-    return schema.namesOf(active);
+    return schema.namesOf(state.active());
   }
 
   @Override
-  public long tick(S state) {
-    return (long) TICKS.getOpaque(ticks, schema.indexOf(state));
+  public long tick(S s) {
+    return state.tick(schema.indexOf(s));
   }
 
   @Override
   public Snapshot snapshot() {
-    long[] t = new long[ticks.length];
-    for (;;) {
-      int s1 = (int) SEQ.getAcquire(this);
-      if ((s1 & 1) != 0) {
-        Thread.onSpinWait();
-        continue;
-      }
-      long a = active;
-      for (int i = 0; i < t.length; i++) t[i] = (long) TICKS.getOpaque(ticks, i);
-      long q = (long) QUEUE_TICK.getOpaque(this);
-      VarHandle.loadLoadFence();
-      if ((int) SEQ.getOpaque(this) == s1) {
-        return new Snapshot(schema.hash(), schema.names(), a, t, q);
-      }
-    }
+    return state.snapshot();
   }
 
   @Override
@@ -1136,75 +1243,182 @@ final class MachineImpl<S> extends MachineBase<S> {
     return closed;
   }
 
+  private boolean isTerminated() {
+    CompletableFuture<Void> t = terminated;
+    return t != null && t.isDone();
+  }
+
   // ================================================================ close
 
   @Override
   public void close() {
     CompletableFuture<Void> done = new CompletableFuture<>();
     if (!TERMINATED.compareAndSet(this, null, done)) return; // closed before
-    closed = true;
+    closed = true; // then look for the holder: see the Dekker note in the design
     Thread me = Thread.currentThread();
-    boolean waitForDrainer = false;
+    Generation<S> g = running;
+    if (g != null && g.isDrainer(me)) return; // from a handler: finished when it returns
     if (config.confined) {
       LockSupport.unpark(owner);
-      waitForDrainer = me != owner;
-    } else if (me != drainer) {
-      int token = gen << 3 | 1;
-      if (STATUS.compareAndSet(this, 0, token)) {
-        drainer = me;
-        held = token;
-        closeAllScopes();
-        failQueued();
-        failPriority();
-        drainer = null;
-        STATUS.compareAndSet(this, token, 0);
-        done.complete(null);
-      } else { // the drainer closes the scopes and fails what is queued when it next looks
-        waitForDrainer = true;
-      }
+      if (me != owner) awaitClose(done);
+      return;
     }
-    if (waitForDrainer) {
-      Duration bound = config.scopeCloseNanos.plus(config.timeoutNanos > 0
-          ? Duration.ofNanos(config.timeoutNanos) : Duration.ofSeconds(1));
+    Generation<S> a = acquire(me);
+    if (a != null) {
+      boolean carried = Thread.interrupted();
       try {
-        done.get(bound.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        LOG.log(System.Logger.Level.WARNING, "machine " + id() + ": close did not see the "
-            + "running transition finish within " + bound + "; its scopes close when it does");
+        finishClose(a);
+      } catch (Abandoned ab) { // a close handler was abandoned: the takeover finishes close
+        leaveAbandoned(me);
+      } finally {
+        restoreInterrupt(carried);
       }
+      if (done.isDone()) return;
     }
-    failWaits();
+    awaitClose(done); // the holder finishes close when its transition ends
+  }
+
+  /** Waits for the holder to finish close, up to the handler timeout plus the scope bound. */
+  private void awaitClose(CompletableFuture<Void> done) {
+    Duration bound = config.scopeCloseNanos.plus(config.timeoutNanos > 0
+        ? Duration.ofNanos(config.timeoutNanos) : Duration.ofSeconds(1));
+    long deadline = System.nanoTime() + saturatedNanos(bound);
+    boolean interrupted = false;
+    try {
+      for (;;) { // uninterruptible: close must not be cut short by the closer's interrupt
+        long left = deadline - System.nanoTime();
+        if (left <= 0) break;
+        try {
+          done.get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (java.util.concurrent.ExecutionException
+            | java.util.concurrent.TimeoutException e) {
+          break;
+        }
+      }
+      Thread stuck = drainerForWatchdog();
+      LOG.log(System.Logger.Level.WARNING, "machine " + id() + ": close did not see the running "
+          + "transition finish within " + bound + "; interrupting its thread "
+          + (stuck == null ? "?" : stuck.getName()) + "; its scopes close when it returns");
+      if (stuck != null) stuck.interrupt();
+      waits.failAll(id()); // waits do not wait for the stuck handler
+      LiveMachines.remove(serial);
+    } finally {
+      if (interrupted) Thread.currentThread().interrupt();
+    }
+  }
+
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE / 2;
+    }
+  }
+
+  /**
+   * Finishes close while holding {@code g}, exactly once: the close transition, every scope,
+   * everything queued; then the machine is TERMINAL. Drainer only.
+   */
+  private void finishClose(Generation<S> g) {
+    closeTransition(g);
+    closeAllScopes(g);
+    Mutation m;
+    while ((m = g.pollPriority()) != null) m.fail(closedError(m.kind, m.called));
+    failQueued();
+    g.thread = null;
+    RUNNING.setVolatile(this, TERMINAL); // never idle again: no acquire can succeed
+    failQueued(); // pushes that came after their own closed check are failed by their pushers
+    waits.failAll(id());
     LiveMachines.remove(serial);
     CompletableFuture<Void> cf = closedFuture;
     if (cf != null) cf.complete(null);
     if (config.tracing) trace(() -> config.tracer.machineClosed(this));
-  }
-
-  private void terminated() {
     CompletableFuture<Void> t = terminated;
     if (t != null) t.complete(null);
   }
 
-  /** Fails everything in the inbox (any thread; each mutation is taken once). */
+  /**
+   * The close transition (spec "Close"): every active state exits. Exit handlers run in reverse
+   * handler order and cannot refuse, then the active set becomes empty (each exiting clock ticks),
+   * then the end handlers run in reverse order; scopes close after (closeAllScopes). A takeover
+   * after an abandoned close handler commits what is left without running handlers again.
+   */
+  private void closeTransition(Generation<S> g) {
+    long before = state.active();
+    if (closePhase == 2 || before == 0) {
+      closePhase = 2;
+      return;
+    }
+    if (closePhase == 1) { // a handler of the first try was abandoned
+      state.commit(0, before, 0, 0);
+      endScopes(g, before & scopeMask);
+      closePhase = 2;
+      return;
+    }
+    closePhase = 1;
+    g.kind = MutationKind.CLOSE;
+    g.flags = 0;
+    Handlers h = handlers;
+    Event<S> e = null;
+    if (h != null || config.tracing) {
+      e = g.event;
+      if (e == null) g.event = e = new Event<>(this);
+      e.kind = MutationKind.CLOSE;
+      e.id = ++transitions;
+      e.called = 0;
+      e.before = before;
+      e.after = 0;
+      e.entering = 0;
+      e.args = Args.NONE;
+      e.source = null;
+      e.finalPhase = false;
+      e.state = -1;
+      e.refusal = "";
+      Event<S> ev = e;
+      if (config.tracing) trace(() -> config.tracer.transitionStart(ev));
+    } else {
+      ++transitions;
+    }
+    int[] order = schema.handlerOrder;
+    if (h != null) {
+      for (long r = schema.toRank(before & h.masks[Binder.EXIT]); r != 0;
+          r &= ~Long.highestOneBit(r)) {
+        callAll(g, h.sources, Binder.EXIT, order[63 - Long.numberOfLeadingZeros(r)], e, false);
+      }
+    }
+    state.commit(0, before, 0, 0);
+    closePhase = 2;
+    long ended = before & scopeMask;
+    if (ended != 0) endScopes(g, ended);
+    if (h != null) {
+      e.finalPhase = true;
+      for (long r = schema.toRank(before & h.masks[Binder.END]); r != 0;
+          r &= ~Long.highestOneBit(r)) {
+        callAll(g, h.sources, Binder.END, order[63 - Long.numberOfLeadingZeros(r)], e, false);
+      }
+    }
+    g.takeFailures(); // logged by handlerFailed; nobody holds a ticket for close
+    if (config.tracing) {
+      Event<S> ev = e;
+      trace(() -> config.tracer.transitionEnd(ev, true));
+    }
+  }
+
+  /** Fails everything queued (the inbox, and the taken list when the caller drains). */
   private void failQueued() {
     Mutation s = (Mutation) INBOX.getAndSet(this, null);
     for (; s != null; s = s.next) {
       QUEUED.getAndAdd(this, -1);
       s.fail(closedError(s.kind, s.called));
     }
-    if (drainer == Thread.currentThread()) {
+    Generation<S> g = running;
+    if (g != null && g.isDrainer(Thread.currentThread())) {
       Mutation m;
       while ((m = poll()) != null) m.fail(closedError(m.kind, m.called));
     }
-  }
-
-  private void failPriority() {
-    ArrayDeque<Mutation> p = priority;
-    if (p == null) return;
-    Mutation m;
-    while ((m = p.poll()) != null) m.fail(closedError(m.kind, m.called));
   }
 
   private MachineClosedException closedError(MutationKind kind, long called) {
@@ -1257,6 +1471,7 @@ final class MachineImpl<S> extends MachineBase<S> {
     final int queueLimit;
     final List<java.util.function.UnaryOperator<Runnable>> carriers;
     final int drainBatch = DRAIN_BATCH;
+    final boolean customFactory;
     private final Set<String> tracerFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Config(List<Tracer> tracers, boolean confined, @Nullable ThreadFactory factory,
@@ -1267,6 +1482,7 @@ final class MachineImpl<S> extends MachineBase<S> {
           : tracers.size() == 1 ? tracers.get(0) : new Tracers(tracers);
       this.tracing = !tracers.isEmpty();
       this.confined = confined;
+      this.customFactory = factory != null;
       this.drainFactory = factory != null ? factory
           : Thread.ofVirtual().name("stator-drain-", 0).factory();
       this.ownerFactory = factory != null ? factory

@@ -3,6 +3,7 @@ package dev.stator;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +53,13 @@ final class Mutation implements Result {
   private volatile int state;
   private volatile @Nullable CompletableFuture<Status> future;
   private @Nullable RuntimeException failure; // written before state becomes FAILED
+  private @Nullable String reason; // written before state becomes CANCELED
+  private List<Throwable> failures = List.of(); // written before state becomes EXECUTED
+  /* The outcome decided at commit, before the scopes it ends are told (0 = not yet): a task that
+   * awaits this ticket and is interrupted by its scope's end still learns the outcome. */
+  private volatile int decided;
+  /** The caller's task context captured at submit (MachineImpl.carry), or null. */
+  @Nullable Runnable context;
 
   Mutation(MutationKind kind, long called, byte @Nullable [] order, Args args, int flags,
       @Nullable String source, @Nullable Scope<?> scope) {
@@ -70,6 +78,19 @@ final class Mutation implements Result {
 
   /** Records the outcome; returns false if it was already final. */
   boolean complete(boolean executed) {
+    return complete(executed, null, List.of());
+  }
+
+  /** Records that the transition committed (its outcome is EXECUTED); drainer only. */
+  void decide() {
+    decided = EXECUTED;
+  }
+
+  /** Records the outcome with why it was refused or what failed; false if already final. */
+  boolean complete(boolean executed, @Nullable String why, List<Throwable> failed) {
+    if (state != QUEUED) return false;
+    reason = why;
+    failures = failed;
     if (!STATE.compareAndSet(this, QUEUED, executed ? EXECUTED : CANCELED)) return false;
     CompletableFuture<Status> f = future;
     if (f != null) f.complete(executed ? Status.EXECUTED : Status.CANCELED);
@@ -78,6 +99,7 @@ final class Mutation implements Result {
 
   /** Fails the ticket (machine closed); returns false if it was already final. */
   boolean fail(RuntimeException e) {
+    if (state != QUEUED) return false;
     failure = e;
     if (!STATE.compareAndSet(this, QUEUED, FAILED)) return false;
     CompletableFuture<Status> f = future;
@@ -100,15 +122,59 @@ final class Mutation implements Result {
     Status now = finalStatus();
     if (now != null) return now;
     try {
-      return futureRef().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return futureRef().get(saturatedNanos(timeout), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       throw Result.rethrow(e);
+    } catch (InterruptedException e) {
+      if (decided == EXECUTED) { // decided before the interrupt came: report it, keep the flag
+        Thread.currentThread().interrupt();
+        return Status.EXECUTED;
+      }
+      throw e;
     }
+  }
+
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+  }
+
+  /** Whether the ticket was failed (machine closed); its failure then is {@link #failure()}. */
+  boolean failed() {
+    return state == FAILED;
+  }
+
+  RuntimeException failure() {
+    RuntimeException f = failure;
+    if (f == null) throw new IllegalStateException("not failed");
+    return f;
   }
 
   @Override
   public CompletableFuture<Status> future() {
-    return futureRef().copy();
+    // Dependents run off the draining thread: a callback that awaits the machine cannot block it.
+    CompletableFuture<Status> out = new CompletableFuture<>();
+    futureRef().whenCompleteAsync((v, t) -> {
+      if (t == null) {
+        out.complete(v);
+      } else {
+        out.completeExceptionally(t);
+      }
+    }, MachineWait.ASYNC);
+    return out;
+  }
+
+  @Override
+  public @Nullable String reason() {
+    return state == CANCELED ? reason : null;
+  }
+
+  @Override
+  public List<Throwable> failures() {
+    return state == EXECUTED ? failures : List.of();
   }
 
   private @Nullable Status finalStatus() {

@@ -9,7 +9,12 @@ public enum MutationKind {
   /** Activate exactly the called states. */
   SET,
   /** The machine's own mutation that activates {@code auto} states after a transition. */
-  AUTO;
+  AUTO,
+  /**
+   * The machine's own transition at {@link Machine#close()} that removes every active state: exit
+   * and end handlers run (they cannot refuse) before the scopes close.
+   */
+  CLOSE;
 
   String label() {
     return switch (this) {
@@ -17,6 +22,7 @@ public enum MutationKind {
       case REMOVE -> "remove";
       case SET -> "set";
       case AUTO -> "auto";
+      case CLOSE -> "close";
     };
   }
 }

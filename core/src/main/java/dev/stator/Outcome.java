@@ -1,7 +1,9 @@
 package dev.stator;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /** The two shared results of mutations that ran on the calling thread. */
 enum Outcome implements Result {
@@ -20,6 +22,15 @@ enum Outcome implements Result {
     return executed ? EXECUTED : CANCELED;
   }
 
+  /**
+   * The result of a mutation that ran on the calling thread: a shared constant unless it was
+   * refused for a reason or something failed after its commit.
+   */
+  static Result of(boolean executed, String reason, List<Throwable> failures) {
+    if (executed) return failures.isEmpty() ? EXECUTED : new Done(Status.EXECUTED, null, failures);
+    return reason.isEmpty() ? CANCELED : new Done(Status.CANCELED, reason, List.of());
+  }
+
   @Override
   public Status status() {
     return status;
@@ -33,6 +44,16 @@ enum Outcome implements Result {
   @Override
   public CompletableFuture<Status> future() {
     return done.copy();
+  }
+
+  @Override
+  public @Nullable String reason() {
+    return null;
+  }
+
+  @Override
+  public List<Throwable> failures() {
+    return List.of();
   }
 
   @Override

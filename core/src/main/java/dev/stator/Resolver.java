@@ -27,7 +27,9 @@ final class Resolver {
       case ADD, AUTO -> active | called;
       case REMOVE -> active & ~called;
       case SET -> called;
+      case CLOSE -> 0;
     };
+    if (kind == MutationKind.CLOSE) return 0;
     if (kind == MutationKind.REMOVE) {
       // Nothing enters on a remove: only requirements can cascade.
       return requireFilter(s, c);

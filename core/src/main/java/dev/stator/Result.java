@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What happened to a mutation: {@link Status#EXECUTED}, {@link Status#CANCELED}, or
@@ -24,7 +25,7 @@ import java.util.concurrent.TimeoutException;
  * <p>Thread safety: results may be read and awaited from any thread. Completion of a ticket
  * happens-after the transition it reports has committed (or was canceled).
  */
-public sealed interface Result permits Outcome, Mutation {
+public sealed interface Result permits Outcome, Mutation, Done {
   /* No default methods here: they would make initializing Outcome initialize this interface,
    * whose constants refer back to Outcome (JLS 12.4.1), and leave them null. */
 
@@ -46,6 +47,23 @@ public sealed interface Result permits Outcome, Mutation {
 
   /** The status now; {@code QUEUED} until a queued mutation has been processed. */
   Status status();
+
+  /**
+   * Why a {@code CANCELED} mutation was refused, for example {@code "Locked requires Closed"},
+   * {@code "handler lockedEnter refused"} or {@code "handler lockedEnter threw
+   * IllegalStateException: jammed"}; null unless the status is {@code CANCELED} (a refusal whose
+   * reason is not recorded, such as a shared {@link #CANCELED} constant, is also null).
+   */
+  @Nullable String reason();
+
+  /**
+   * What failed after an {@code EXECUTED} mutation committed: exceptions thrown by its final
+   * handlers ({@code xEnd}, {@code xState}, {@code anyState}) and failures of the scopes it ended
+   * (a resource whose {@code close()} threw, tasks that outlived the close bound). These never
+   * roll the transition back; each also adds {@code Exception}. Empty unless the status is
+   * {@code EXECUTED}.
+   */
+  java.util.List<Throwable> failures();
 
   /** Whether the status is now {@link Status#EXECUTED}. */
   boolean executed();
@@ -71,6 +89,8 @@ public sealed interface Result permits Outcome, Mutation {
   /**
    * The final outcome as a future; completed exceptionally with {@link MachineClosedException}
    * if the machine closed first. Cancelling the returned future does not cancel the mutation.
+   * Dependents of a queued mutation's future run on a separate virtual thread, never on the
+   * thread that drains the machine, so a callback may block on or mutate the same machine.
    */
   CompletableFuture<Status> future();
 

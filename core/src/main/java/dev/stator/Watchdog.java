@@ -98,12 +98,23 @@ final class Watchdog {
       }
       long now = System.nanoTime();
       for (int i = watched.size() - 1; i >= 0; i--) {
-        if (!check(watched.get(i), now)) {
+        if (!checkGuarded(watched.get(i), now)) {
           watched.set(i, watched.get(watched.size() - 1));
           watched.remove(watched.size() - 1);
         }
       }
       LockSupport.parkNanos(this, TICK_NANOS);
+    }
+  }
+
+  /** check(), but a failure of one machine never ends the watchdog for every other. */
+  private static boolean checkGuarded(Watch w, long now) {
+    try {
+      return check(w, now);
+    } catch (Throwable t) {
+      System.getLogger("dev.stator.Machine").log(System.Logger.Level.ERROR, "watchdog: checking "
+          + "machine " + w.machine.id() + " failed; it stays watched", t);
+      return true;
     }
   }
 

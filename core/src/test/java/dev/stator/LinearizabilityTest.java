@@ -92,7 +92,7 @@ class LinearizabilityTest {
   static final AtomicLong QUEUED = new AtomicLong();
 
   static Result.Status finish(Result r) {
-    if (r == Result.EXECUTED || r == Result.CANCELED) return r.status();
+    if (!r.queued()) return r.status();
     QUEUED.incrementAndGet();
     // Spin before parking: Lincheck's own threads busy-wait, and on a 2-core machine a parked
     // caller would wait for a scheduler tick (milliseconds) after the drainer completed it.

@@ -54,15 +54,16 @@ class ManualTest {
         .build();
 
     try (Machine<Door> door = Machine.of(schema).id("door").tracer(logged()).build()) {
-      assertThat(door.add(Door.Closed)).isEqualTo(Result.EXECUTED);
-      assertThat(door.add(Door.Locked)).isEqualTo(Result.EXECUTED);
-      assertThat(door.add(Door.Open)).isEqualTo(Result.EXECUTED);
+      assertThat(door.add(Door.Closed).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(door.add(Door.Locked).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(door.add(Door.Open).status()).isEqualTo(Result.Status.EXECUTED);
       assertThat(door.is(Door.Locked)).isFalse();
     }
     assertThat(log).containsExactly(
         "[door] #1 add[Closed] +Closed (Closed=1)",
         "[door] #2 add[Locked] +Locked (Locked=1)",
-        "[door] #3 add[Open] +Open -Closed -Locked (Open=1 Closed=2 Locked=2)");
+        "[door] #3 add[Open] +Open -Closed -Locked (Open=1 Closed=2 Locked=2)",
+        "[door] #4 close -Open (Open=2)");
   }
 
   // ------------------------------------------------------------------ manual: handlers
@@ -113,9 +114,9 @@ class ManualTest {
     try (Machine<Conn> m = Machine.of(CONN).id("client").handlers(client).tracer(logged()).build()) {
       m.add(Conn.Connecting);
       client.allowed = false;
-      assertThat(m.add(Conn.Connected)).isEqualTo(Result.CANCELED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.CANCELED);
       client.allowed = true;
-      assertThat(m.add(Conn.Connected)).isEqualTo(Result.EXECUTED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.EXECUTED);
       m.add(Conn.Disconnected);
     }
     assertThat(client.calls).containsExactly(
@@ -124,11 +125,12 @@ class ManualTest {
         "readyEnd", "connectedEnd");
     assertThat(log).containsExactly(
         "[client] #1 add[Connecting] +Session +Connecting (Session=1 Connecting=1)",
-        "[client] #2 add[Connected] CANCELED by connectedEnter",
+        "[client] #2 add[Connected] CANCELED: handler connectedEnter refused",
         "[client] #3 add[Connected] +Connected -Connecting (Connected=1 Connecting=2)",
         "[client] #4 auto[Ready] +Ready (Ready=1)",
         "[client] #5 add[Disconnected] +Disconnected -Session -Connected -Ready "
-            + "(Disconnected=1 Session=2 Connected=2 Ready=2)");
+            + "(Disconnected=1 Session=2 Connected=2 Ready=2)",
+        "[client] #6 close -Disconnected (Disconnected=2)");
   }
 
   // ------------------------------------------------------------------ manual: queue
@@ -155,7 +157,8 @@ class ManualTest {
         "[q] #1 add[Connecting] +Session +Connecting (Session=1 Connecting=1) {peer=10.0.0.7}",
         "[q] #2 add[Connected] from q/1 +Connected -Connecting (Connected=1 Connecting=2) "
             + "{peer=10.0.0.7}",
-        "[q] #3 auto[Ready] +Ready (Ready=1)");
+        "[q] #3 auto[Ready] +Ready (Ready=1)",
+        "[q] #4 close -Session -Connected -Ready (Session=2 Connected=2 Ready=2)");
   }
 
   // ------------------------------------------------------------------ manual: errors
@@ -184,7 +187,8 @@ class ManualTest {
             + "{error=java.lang.IllegalStateException: disk full}",
         "[job] #3 add[ErrTimeout, Exception] +ErrTimeout +Exception (ErrTimeout=1 Exception=3) "
             + "{error=java.util.concurrent.TimeoutException: no reply}",
-        "[job] #4 remove[Exception] -ErrTimeout -Exception (ErrTimeout=2 Exception=4)");
+        "[job] #4 remove[Exception] -ErrTimeout -Exception (ErrTimeout=2 Exception=4)",
+        "[job] #5 close -Running (Running=2)");
   }
 
   // ------------------------------------------------------------------ manual: waits
@@ -260,6 +264,7 @@ class ManualTest {
     assertThat(log).containsExactly(
         "[link] #1 add[Connected] +Connected (Connected=1)",
         "[link] #2 add[Disconnected] +Disconnected -Connected (Disconnected=1 Connected=2)",
-        "session closed on main");
+        "session closed on main",
+        "[link] #3 close -Disconnected (Disconnected=2)");
   }
 }

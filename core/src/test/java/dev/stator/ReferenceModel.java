@@ -274,6 +274,16 @@ final class ReferenceModel {
         for (int r : active) removed |= states.get(r).remove().contains(s);
         if (!removed) autos.add(s);
       }
+      // R10: accepted partially. Only the auto states that survive resolution are kept, and the
+      // mutation is resolved again with just those, until every one of them survives: an auto
+      // state that does not activate has no effect (it removes nothing and pulls in nothing).
+      for (;;) {
+        Set<Integer> autoTarget = resolve(Kind.AUTO, autos, active);
+        List<Integer> survivors = new ArrayList<>();
+        for (int x : autos) if (autoTarget.contains(x)) survivors.add(x);
+        if (survivors.size() == autos.size()) break;
+        autos = survivors;
+      }
       if (!autos.isEmpty()) {
         autoRan = true;
         mutate(Kind.AUTO, autos, null, calls);

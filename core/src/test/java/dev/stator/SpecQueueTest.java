@@ -37,7 +37,7 @@ class SpecQueueTest {
         })
         .onState(S.C, e -> log.add("cState from " + e.source()))
         .build()) {
-      assertThat(m.add(S.B)).isEqualTo(Result.EXECUTED);
+      assertThat(m.add(S.B).status()).isEqualTo(Result.Status.EXECUTED);
       assertThat(inner.get().status()).isEqualTo(Result.Status.EXECUTED);
       assertThat(log).containsExactly("bState sees C=false", "cState from " + m.id() + "/1");
     }
@@ -203,12 +203,12 @@ class SpecQueueTest {
     try (Machine<S> m = Machine.of(SCHEMA)
         .onState(S.ErrNet, e -> seen.add(e.error())).build()) {
       IllegalStateException boom = new IllegalStateException("net down");
-      assertThat(m.addError(S.ErrNet, boom)).isEqualTo(Result.EXECUTED);
+      assertThat(m.addError(S.ErrNet, boom).status()).isEqualTo(Result.Status.EXECUTED);
       assertThat(m.hasError()).isTrue();
       assertThat(m.is(S.ErrNet)).isTrue();
       assertThat(m.lastError()).isSameAs(boom);
       assertThat(seen).containsExactly(boom);
-      assertThat(m.removeError()).isEqualTo(Result.EXECUTED);
+      assertThat(m.removeError().status()).isEqualTo(Result.Status.EXECUTED);
       assertThat(m.hasError()).isFalse();
       assertThat(m.is(S.ErrNet)).isFalse(); // it requires Exception
     }
@@ -235,12 +235,17 @@ class SpecQueueTest {
     CountDownLatch stuck = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch errored = new CountDownLatch(1);
+    CountDownLatch interrupted = new CountDownLatch(1);
     AtomicReference<Result> late = new AtomicReference<>();
     Schema<String> s = Schema.named("t").state("Slow").state("Other").build();
     Machine<String> m = Machine.of(s).handlerTimeout(Duration.ofMillis(50))
         .onEnter("Slow", e -> {
           stuck.countDown();
-          await(release);
+          try {
+            release.await();
+          } catch (InterruptedException ie) { // E3: the watchdog interrupts what it abandons
+            interrupted.countDown();
+          }
           late.set(e.machine().add("Other")); // after the timeout: no effect
           return true;
         })
@@ -258,8 +263,12 @@ class SpecQueueTest {
     assertThat(m.remove("Other").await(WAIT)).isEqualTo(Result.Status.EXECUTED);
     release.countDown();
     caller.join();
-    assertThat(slowResult.get()).isEqualTo(Result.CANCELED);
-    assertThat(late.get()).isEqualTo(Result.CANCELED);
+    assertThat(interrupted.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+    assertThat(slowResult.get().status()).isEqualTo(Result.Status.CANCELED);
+    assertThat(slowResult.get().reason()).contains("abandoned");
+    assertThat(late.get().status()).isEqualTo(Result.Status.CANCELED);
+    assertThat(late.get().reason()).contains("abandoned");
+    assertThat(caller.isInterrupted()).isFalse(); // the watchdog's interrupt does not leak
     assertThat(m.is("Slow")).isFalse();
     assertThat(m.is("Other")).isFalse();
     assertThat(m.add("Slow").status()).isNotNull(); // usable afterwards
@@ -276,7 +285,7 @@ class SpecQueueTest {
         throw new IllegalStateException("bad tracer");
       }
     }).build()) {
-      assertThat(m.add(S.A)).isEqualTo(Result.EXECUTED);
+      assertThat(m.add(S.A).status()).isEqualTo(Result.Status.EXECUTED);
       assertThat(m.is(S.A)).isTrue();
     }
   }
@@ -305,7 +314,8 @@ class SpecQueueTest {
     assertThatThrownBy(() -> m.add(S.C)).isInstanceOf(MachineClosedException.class)
         .hasMessage("machine " + m.id() + " is closed; add[C] refused");
     assertThat(m.isClosed()).isTrue();
-    assertThat(m.active()).containsExactly(S.A); // reads still work
+    assertThat(m.active()).isEmpty(); // reads still work; close removed every state (X2)
+    assertThat(m.tick(S.A)).isEqualTo(2);
   }
 
   @Test
@@ -314,9 +324,9 @@ class SpecQueueTest {
       e.machine().add(S.B);
       e.machine().close();
     }).build();
-    assertThat(m.add(S.A)).isEqualTo(Result.EXECUTED);
-    assertThat(m.is(S.A)).isTrue();
-    assertThat(m.is(S.B)).isFalse();
+    assertThat(m.add(S.A).status()).isEqualTo(Result.Status.EXECUTED);
+    assertThat(m.tick(S.A)).isEqualTo(2); // A was entered, then exited by the close transition
+    assertThat(m.tick(S.B)).isZero(); // B was queued behind the close: it never ran
     assertThat(m.isClosed()).isTrue();
   }
 
