@@ -7,6 +7,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,10 +20,16 @@ import org.jspecify.annotations.Nullable;
  * Turns handler objects and lambdas into tables of direct calls, indexed by phase and state.
  *
  * <p>A handler object is scanned once per (schema, class): each method taking one
- * {@link Event} is matched against the names the schema allows and adapted to an
- * {@link Invoker} over a {@link MethodHandle}. No reflection happens per call.
+ * {@link Event}, or none, is matched against the names the schema allows and adapted to an
+ * {@link Invoker} (a generated class, or a {@link MethodHandle}). No reflection happens per call.
  */
 final class Binder {
+  /* Design: what looks like a handler (spec P8). A method taking one Event is a handler by
+   * shape, so a name the schema does not allow is an error. A method taking nothing is a handler
+   * when its name is an allowed handler name (the event is then dropped); any other no-argument
+   * method is the object's own business, unless it returns void or boolean and its name is a
+   * near miss of an allowed name (edit distance, see typoLimit): that is a misspelled handler
+   * that would otherwise be silently ignored, so it fails the bind with a suggestion. */
   static final int ENTER = 0;
   static final int EXIT = 1;
   static final int STATE = 2;
@@ -169,9 +176,12 @@ final class Binder {
     return Character.toUpperCase(s.charAt(0)) + s.substring(1);
   }
 
-  /** Every handler name a schema allows, with its meaning {phase, state, from}; clashes marked. */
+  /**
+   * Every handler name a schema allows, with its meaning {phase, state, from}, in schema order
+   * (so suggestions are deterministic); clashes marked with a negative phase.
+   */
   private static Map<String, int[]> names(Schema<?> schema) {
-    Map<String, int[]> out = new HashMap<>();
+    Map<String, int[]> out = new LinkedHashMap<>();
     Set<String> clash = new HashSet<>();
     int n = schema.size;
     put(out, clash, "anyEnter", new int[] {ANY_ENTER, -1, -1});
@@ -216,16 +226,25 @@ final class Binder {
     Map<String, int[]> names = NAMES.computeIfAbsent(schema, Binder::names);
     Plan plan = new Plan(schema.size);
     Set<String> seen = new HashSet<>();
+    Map<String, String> bound = new HashMap<>(); // handler name -> the method bound to it
     for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
       for (Method m : c.getDeclaredMethods()) {
         if (Modifier.isStatic(m.getModifiers()) || m.isSynthetic() || m.isBridge()) continue;
-        if (m.getParameterCount() != 1 || m.getParameterTypes()[0] != Event.class) continue;
-        if (!seen.add(m.getName())) continue; // overridden in a subclass
-        String where = c.getName() + "." + m.getName() + "(Event)";
+        boolean withEvent = m.getParameterCount() == 1 && m.getParameterTypes()[0] == Event.class;
+        if (!withEvent && m.getParameterCount() != 0) continue;
+        if (!seen.add(m.getName() + (withEvent ? "(Event)" : "()"))) continue; // overridden
+        String where = c.getName() + "." + m.getName() + (withEvent ? "(Event)" : "()");
         int[] meaning = names.get(m.getName());
         if (meaning == null) {
+          Class<?> r = m.getReturnType();
+          String near = suggestion(m.getName(), names, withEvent);
+          if (!withEvent && (near == null || !(r == void.class || r == boolean.class))) {
+            continue; // not a handler: the object's own method
+          }
           throw new IllegalArgumentException("handler method " + where
-              + " names no state of schema " + schema.name + "; states: " + schema.names()
+              + " names no state of schema " + schema.name
+              + (near != null ? "; did you mean " + near + "?" : "")
+              + "; states: " + schema.names()
               + "; handler names look like connectedEnter, connectedExit, connectedState, "
               + "connectedEnd, readyWorking, anyEnter, anyState");
         }
@@ -243,11 +262,82 @@ final class Binder {
               + ret.getName() + "; " + (negotiation ? "a negotiation handler returns boolean or "
               + "void" : "a final handler returns void"));
         }
+        String other = bound.putIfAbsent(m.getName(), where);
+        if (other != null) {
+          throw new IllegalArgumentException("handler methods " + other + " and " + where
+              + " are the same handler of schema " + schema.name + "; keep one");
+        }
         plan.put(phase, meaning[1], meaning[2], invoker(type, m, lookup, where),
             m.getName());
       }
     }
     return plan;
+  }
+
+  /**
+   * The allowed handler name nearest to {@code name} within the typo limit, or null. Ties go to
+   * the first in schema order.
+   */
+  static @Nullable String suggestion(String name, Map<String, int[]> names, boolean withEvent) {
+    int limit = typoLimit(name, withEvent);
+    String best = null;
+    int bestDistance = limit + 1;
+    for (Map.Entry<String, int[]> e : names.entrySet()) {
+      if (e.getValue()[0] < 0) continue; // ambiguous: never suggested
+      int d = distance(name, e.getKey(), bestDistance);
+      if (d < bestDistance) {
+        best = e.getKey();
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * How many edits make a misspelling. A method taking an {@code Event} is meant as a handler,
+   * so a looser limit only decides whether to suggest; a method taking nothing counts as a
+   * misspelled handler only within a tight limit, so that short helper names ({@code run},
+   * {@code go}) are never taken for handlers.
+   */
+  private static int typoLimit(String name, boolean withEvent) {
+    int n = name.length();
+    if (withEvent) return Math.max(2, n / 4);
+    return n >= 8 ? 2 : n >= 5 ? 1 : 0;
+  }
+
+  /**
+   * Optimal string alignment distance (Levenshtein with adjacent transpositions), stopping
+   * early at {@code cap}: the result is exact below {@code cap} and at least {@code cap}
+   * otherwise.
+   */
+  static int distance(String a, String b, int cap) {
+    int n = a.length();
+    int m = b.length();
+    if (Math.abs(n - m) >= cap) return cap;
+    int[] prev2 = new int[m + 1];
+    int[] prev = new int[m + 1];
+    int[] cur = new int[m + 1];
+    for (int j = 0; j <= m; j++) prev[j] = j;
+    for (int i = 1; i <= n; i++) {
+      cur[0] = i;
+      int rowMin = cur[0];
+      for (int j = 1; j <= m; j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        int v = Math.min(Math.min(prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + cost);
+        if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2)
+            && a.charAt(i - 2) == b.charAt(j - 1)) {
+          v = Math.min(v, prev2[j - 2] + 1);
+        }
+        cur[j] = v;
+        rowMin = Math.min(rowMin, v);
+      }
+      if (rowMin >= cap) return cap;
+      int[] t = prev2;
+      prev2 = prev;
+      prev = cur;
+      cur = t;
+    }
+    return Math.min(prev[m], cap);
   }
 
   private static Invoker invoker(Class<?> type, Method m, MethodHandles.Lookup lookup,
@@ -261,6 +351,7 @@ final class Binder {
       throw new IllegalArgumentException("cannot access handler method " + where + ": open its "
           + "package to dev.stator.core, or bind with Builder.handlers(target, lookup)", e);
     }
+    if (m.getParameterCount() == 0) mh = MethodHandles.dropArguments(mh, 1, Event.class);
     MethodType exact = MethodType.methodType(boolean.class, Object.class, Event.class);
     if (m.getReturnType() == void.class) {
       MethodHandle yes = MethodHandles.dropArguments(
@@ -276,6 +367,18 @@ final class Binder {
   @FunctionalInterface
   interface VoidInvoker {
     void call(@Nullable Object target, Event<?> event) throws Throwable;
+  }
+
+  /** A negotiation handler method that takes no event, generated like {@link Invoker}. */
+  @FunctionalInterface
+  interface EventlessGate {
+    boolean call(@Nullable Object target) throws Throwable;
+  }
+
+  /** A void handler method that takes no event, generated like {@link Invoker}. */
+  @FunctionalInterface
+  interface EventlessAction {
+    void call(@Nullable Object target) throws Throwable;
   }
 
   /**
@@ -294,15 +397,23 @@ final class Binder {
       MethodHandles.Lookup here = MethodHandles.lookup();
       MethodHandle impl = here.unreflect(m);
       boolean gate = m.getReturnType() == boolean.class;
-      Class<?> sam = gate ? Invoker.class : VoidInvoker.class;
+      boolean eventless = m.getParameterCount() == 0;
+      Class<?> sam = eventless ? (gate ? EventlessGate.class : EventlessAction.class)
+          : (gate ? Invoker.class : VoidInvoker.class);
       Class<?> ret = gate ? boolean.class : void.class;
+      MethodType erased = eventless ? MethodType.methodType(ret, Object.class)
+          : MethodType.methodType(ret, Object.class, Event.class);
+      MethodType exact = eventless ? MethodType.methodType(ret, owner)
+          : MethodType.methodType(ret, owner, Event.class);
       java.lang.invoke.CallSite site = java.lang.invoke.LambdaMetafactory.metafactory(here, "call",
-          MethodType.methodType(sam), MethodType.methodType(ret, Object.class, Event.class),
-          impl, MethodType.methodType(ret, owner, Event.class));
+          MethodType.methodType(sam), erased, impl, exact);
       Object fn = site.getTarget().invoke();
-      if (gate) return (Invoker) fn;
-      VoidInvoker v = (VoidInvoker) fn;
-      return new VoidCall(v);
+      return switch (fn) {
+        case EventlessGate g -> new EventlessGateCall(g);
+        case EventlessAction a -> new EventlessActionCall(a);
+        case VoidInvoker v -> new VoidCall(v);
+        default -> (Invoker) fn;
+      };
     } catch (Throwable e) { // not accessible from this module, or anything else: fall back
       return null;
     }
@@ -313,6 +424,23 @@ final class Binder {
     @Override
     public boolean call(@Nullable Object target, Event<?> event) throws Throwable {
       handler.call(target, event);
+      return true;
+    }
+  }
+
+  /** Adapts a generated negotiation handler that takes no event. */
+  private record EventlessGateCall(EventlessGate handler) implements Invoker {
+    @Override
+    public boolean call(@Nullable Object target, Event<?> event) throws Throwable {
+      return handler.call(target);
+    }
+  }
+
+  /** Adapts a generated void handler that takes no event. */
+  private record EventlessActionCall(EventlessAction handler) implements Invoker {
+    @Override
+    public boolean call(@Nullable Object target, Event<?> event) throws Throwable {
+      handler.call(target);
       return true;
     }
   }

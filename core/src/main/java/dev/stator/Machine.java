@@ -247,10 +247,15 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
      * parameter must be named after states of the schema ({@code connectedEnter},
      * {@code connectedExit}, {@code connectedState}, {@code connectedEnd}, pair
      * {@code readyWorking}, self {@code workingWorking}, {@code anyEnter}, {@code anyState}).
-     * Several targets run in the order they were bound.
+     * A method with such a name and no parameter ({@code void connectedState()}) is bound too,
+     * and does not see the event. Several targets run in the order they were bound.
      *
-     * @throws IllegalArgumentException naming the method, if a method that takes an
-     *     {@code Event} names no state, is ambiguous, or has a wrong return type
+     * @param target the object whose handler methods are bound
+     * @return this builder
+     * @throws IllegalArgumentException naming the method (and suggesting the nearest handler
+     *     name), if a method that takes an {@code Event} names no state, a method without
+     *     parameters looks like a misspelled handler ({@code conectedState}), a name is
+     *     ambiguous, or a handler has a wrong return type (spec P8)
      */
     public Builder<S> handlers(Object target) {
       return handlers(target, MethodHandles.lookup());
