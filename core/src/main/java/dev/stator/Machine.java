@@ -87,6 +87,19 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
   /** Activates several states in one transition; their order is kept (see the spec). */
   Result add(Collection<? extends S> states, Args args);
 
+  /**
+   * Activates several states in one transition, in the order named: {@code add(A, B)} is
+   * {@code add(List.of(A, B), Args.NONE)}. A single state goes to {@link #add(Object)}, which
+   * allocates nothing.
+   *
+   * @param first the first state
+   * @param second the second state
+   * @param more further states
+   * @return the result, as for {@link #add(Object)}
+   */
+  @SuppressWarnings("unchecked") // the implementation only reads the array
+  Result add(S first, S second, S... more);
+
   /** Deactivates {@code state}. */
   Result remove(S state);
 
@@ -96,11 +109,35 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
   /** Deactivates several states in one transition. */
   Result remove(Collection<? extends S> states, Args args);
 
+  /**
+   * Deactivates several states in one transition: {@code remove(A, B)} is
+   * {@code remove(List.of(A, B), Args.NONE)}.
+   *
+   * @param first the first state
+   * @param second the second state
+   * @param more further states
+   * @return the result, as for {@link #remove(Object)}
+   */
+  @SuppressWarnings("unchecked") // the implementation only reads the array
+  Result remove(S first, S second, S... more);
+
   /** Makes {@code states} exactly the active set (subject to relations) in one transition. */
   Result set(Collection<? extends S> states, Args args);
 
   /** Makes {@code state} the only active state (subject to relations). */
   Result set(S state);
+
+  /**
+   * Makes {@code states} exactly the active set (subject to relations) in one transition, in the
+   * order named: {@code set(A, B)} is {@code set(List.of(A, B), Args.NONE)}.
+   *
+   * @param first the first state
+   * @param second the second state
+   * @param more further states
+   * @return the result, as for {@link #set(Object)}
+   */
+  @SuppressWarnings("unchecked") // the implementation only reads the array
+  Result set(S first, S second, S... more);
 
   /**
    * Removes {@code state} if it is active when the mutation runs, and adds it otherwise. The
@@ -273,15 +310,64 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
       return this;
     }
 
-    /** Registers a negotiation handler run when {@code state} is about to activate. */
+    /**
+     * Registers a negotiation handler run when {@code state} is about to activate; it returns
+     * {@code false} to refuse the transition ({@code onEnter(X, e -> ready)}). For a handler that
+     * only looks and never refuses ({@code e -> log(e)}), use {@link #onEntering}.
+     *
+     * @param state the state
+     * @param handler returns whether the transition may go on
+     * @return this builder
+     */
     public Builder<S> onEnter(S state, Predicate<? super Event<S>> handler) {
       gate(Binder.ENTER, schema.indexOf(state), -1, handler);
       return this;
     }
 
-    /** Registers a negotiation handler run when {@code state} is about to deactivate. */
+    /*
+     * Why onEntering and not an onEnter(S, Consumer) overload: a lambda such as e -> log(e) or
+     * e -> check(e) is compatible with both Predicate and Consumer, and javac reports such a call
+     * as ambiguous (JLS 15.12.2.5 does not rank implicitly typed lambdas). An overload would
+     * have broken every onEnter(X, e -> check(e)) and still not compiled onEnter(X, e -> log(e)).
+     */
+
+    /**
+     * Registers a negotiation handler run when {@code state} is about to activate, in the same
+     * slot and order as {@link #onEnter}, that never refuses: {@code onEntering(X, e -> log(e))}.
+     *
+     * @param state the state
+     * @param handler runs while the transition is negotiated; a throw still refuses it (P2)
+     * @return this builder
+     */
+    public Builder<S> onEntering(S state, Consumer<? super Event<S>> handler) {
+      action(Binder.ENTER, schema.indexOf(state), handler);
+      return this;
+    }
+
+    /**
+     * Registers a negotiation handler run when {@code state} is about to deactivate; it returns
+     * {@code false} to refuse the transition. For one that never refuses, use
+     * {@link #onExiting}.
+     *
+     * @param state the state
+     * @param handler returns whether the transition may go on
+     * @return this builder
+     */
     public Builder<S> onExit(S state, Predicate<? super Event<S>> handler) {
       gate(Binder.EXIT, schema.indexOf(state), -1, handler);
+      return this;
+    }
+
+    /**
+     * Registers a negotiation handler run when {@code state} is about to deactivate, in the same
+     * slot and order as {@link #onExit}, that never refuses: {@code onExiting(X, e -> log(e))}.
+     *
+     * @param state the state
+     * @param handler runs while the transition is negotiated; a throw still refuses it (P2)
+     * @return this builder
+     */
+    public Builder<S> onExiting(S state, Consumer<? super Event<S>> handler) {
+      action(Binder.EXIT, schema.indexOf(state), handler);
       return this;
     }
 
@@ -312,6 +398,18 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
     /** Registers a negotiation handler run first in every transition that changes states. */
     public Builder<S> onAnyEnter(Predicate<? super Event<S>> handler) {
       gate(Binder.ANY_ENTER, -1, -1, handler);
+      return this;
+    }
+
+    /**
+     * Registers a negotiation handler run first in every transition that changes states, in the
+     * same slot as {@link #onAnyEnter}, that never refuses: {@code onAnyEntering(e -> log(e))}.
+     *
+     * @param handler runs while the transition is negotiated; a throw still refuses it (P2)
+     * @return this builder
+     */
+    public Builder<S> onAnyEntering(Consumer<? super Event<S>> handler) {
+      action(Binder.ANY_ENTER, -1, handler);
       return this;
     }
 

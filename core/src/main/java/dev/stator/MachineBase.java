@@ -32,6 +32,13 @@ abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, 
     return submit(MutationKind.ADD, maskOf(order), order, checkArgs(args), 0);
   }
 
+  @SafeVarargs
+  @Override
+  public final Result add(S first, S second, S... more) {
+    byte[] order = order(first, second, more);
+    return submit(MutationKind.ADD, maskOf(order), order, Args.NONE, 0);
+  }
+
   @Override
   public Result remove(S state) {
     return submit(MutationKind.REMOVE, 1L << core().schema.indexOf(state), null, Args.NONE, 0);
@@ -48,6 +55,13 @@ abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, 
     return submit(MutationKind.REMOVE, maskOf(order), order, checkArgs(args), 0);
   }
 
+  @SafeVarargs
+  @Override
+  public final Result remove(S first, S second, S... more) {
+    byte[] order = order(first, second, more);
+    return submit(MutationKind.REMOVE, maskOf(order), order, Args.NONE, 0);
+  }
+
   @Override
   public Result set(Collection<? extends S> states, Args args) {
     byte[] order = order(states);
@@ -57,6 +71,13 @@ abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, 
   @Override
   public Result set(S state) {
     return submit(MutationKind.SET, 1L << core().schema.indexOf(state), null, Args.NONE, 0);
+  }
+
+  @SafeVarargs
+  @Override
+  public final Result set(S first, S second, S... more) {
+    byte[] order = order(first, second, more);
+    return submit(MutationKind.SET, maskOf(order), order, Args.NONE, 0);
   }
 
   @Override
@@ -95,6 +116,16 @@ abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, 
     byte[] out = new byte[states.size()];
     int k = 0;
     for (S s : states) out[k++] = (byte) core().schema.indexOf(s);
+    return out;
+  }
+
+  /** The caller's order of a varargs call; reads {@code more} and keeps no reference to it. */
+  private byte[] order(S first, S second, S[] more) {
+    java.util.Objects.requireNonNull(more, "states");
+    byte[] out = new byte[2 + more.length];
+    out[0] = (byte) core().schema.indexOf(first);
+    out[1] = (byte) core().schema.indexOf(second);
+    for (int k = 0; k < more.length; k++) out[2 + k] = (byte) core().schema.indexOf(more[k]);
     return out;
   }
 
