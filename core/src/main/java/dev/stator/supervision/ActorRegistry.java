@@ -35,26 +35,33 @@ import org.jspecify.annotations.Nullable;
  * {@code REGISTRY[KEY]}), handed to the {@link Starter}: the actor forks its tasks there.
  * <ul>
  *   <li>{@link #getOrStart}: the first caller for a key runs the starter on its own thread;
- *       concurrent callers for the same key wait for that start and get the same actor. If the
+ *       concurrent callers for the same key wait for that start, up to a bound (the
+ *       {@linkplain Builder#startTimeout start timeout}, 30 seconds by default, or the timeout
+ *       given to {@link #getOrStart(Object, Duration)}), and get the same actor; a caller still
+ *       waiting after the bound gets an {@link ActorStartTimeoutException} naming the key (so two
+ *       starters that need each other's keys do not deadlock). If the
  *       start fails, the entry is removed before anyone is told, the tasks the starter forked
  *       are cancelled, and every caller that asked for that incarnation — the one that ran the
  *       starter and every one that waited — gets an {@link ActorStartException} whose cause is
  *       the very throwable the starter threw. A later call starts a new incarnation. No cleanup
- *       runs for an actor that never started.
+ *       runs for an actor that never started; {@link #close()} still waits for the cancelled
+ *       tasks of a failed start to end.
  *   <li>{@link #retire}: removes the incarnation at once (a later {@code getOrStart} starts a
  *       new one), refuses new tasks on its supervisor, and runs the {@link Cleanup} exactly once,
  *       after every task the actor had has ended. Retirement is by identity: {@code retire(key,
  *       actor)} only retires that very actor, so a stale retire never removes a newer
- *       incarnation of the same key.
+ *       incarnation of the same key, not even while that one is still starting (see
+ *       {@link #retire}).
  *   <li>{@link #close()}: refuses new starts, retires every live actor and cancels its tasks,
- *       and waits up to the close timeout for every cleanup.
+ *       and waits up to the close timeout for every cleanup and for the tasks of failed starts.
  * </ul>
  *
  * <h2>What it logs</h2>
  * Failures of the actors' tasks as any {@link Supervisor} does (see
  * {@link Builder#onFailure}); at {@code ERROR}, {@code Cleanup of actor 'KEY' of registry
  * 'NAME' threw} with the throwable; at {@code WARNING}, {@code Actor 'KEY' of registry 'NAME'
- * did not retire within BOUND} when {@code close} gives up waiting. A failed start is not
+ * did not retire within BOUND} when {@code close} gives up waiting (for a cleanup, or for the
+ * tasks of a failed start). A failed start is not
  * logged: every caller receives it.
  *
  * <h2>Thread safety</h2>
@@ -74,12 +81,27 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
    * An incarnation's phase, written under the registry's `lock`:
    *   STARTING (in `live`; the starter runs outside the lock on the first caller's thread)
    *     -> ACTIVE (in `live`)
-   *     -> FAILED (removed from `live` by identity before `startDone` is counted down)
+   *     -> FAILED (removed from `live` by identity and added to `unwinding` before `startDone`
+   *        is counted down; its supervisor is shut down and its tasks cancelled; it leaves
+   *        `unwinding` when that supervisor terminates, on the thread that ended its last task)
+   *     -> RETIRING (the start returned an actor that retire() named while STARTING)
    *   ACTIVE -> RETIRING (removed from `live`, added to `retiring`; its supervisor shut down)
    *     -> RETIRED (its supervisor terminated, cleanup ran; removed from `retiring`)
    *   STARTING -> RETIRING, when the registry was closed while it started.
    * `live` holds at most one incarnation per key; `retiring` holds strong references to
-   * retired incarnations until their cleanup has run, so close() can wait for them.
+   * retired incarnations until their cleanup has run, and `unwinding` to failed starts until
+   * their tasks ended, so close() can wait for both.
+   *
+   * Retirement while STARTING: retire() cannot compare actors yet, so it adds the actor to the
+   * incarnation's `retireRequests` (under `lock`, identity, never replacing another request);
+   * the starter's thread, under `lock` when the start returned, retires the incarnation iff its
+   * actor is one of them, and clears the list. The return value of such a retire() is true only
+   * on the starter's thread and the incarnation's own task threads (the only threads that can
+   * know the new actor), so a stale actor's retire returns false.
+   *
+   * Waiting for another caller's start: getOrStart waits on `startDone` up to its timeout (the
+   * builder's `startTimeout` by default), so two starts that need each other's keys end in an
+   * ActorStartTimeoutException instead of a deadlock.
    *
    * Exactly-once cleanup: the supervisor runs its termination callbacks once, and `cleaned`
    * (CAS) guards against any second path. Identity: HashMap.remove(key, value) and the
@@ -107,6 +129,9 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
     void cleanUp(K key, A actor) throws Exception;
   }
 
+  /** The default of {@link Builder#startTimeout}. */
+  public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(30);
+
   private enum Phase { STARTING, ACTIVE, FAILED, RETIRING, RETIRED }
 
   private final class Incarnation {
@@ -116,7 +141,9 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
     Phase phase = Phase.STARTING; // guarded by lock
     @Nullable A actor; // guarded by lock; set before startDone
     @Nullable Throwable startFailure; // guarded by lock; set before startDone
-    @Nullable Object retireAfterStart; // guarded by lock: retire(key, actor) while STARTING
+    // Guarded by lock: the actors retire(key, actor) named while STARTING, compared by identity
+    // when the start returns; emptied then (so no stale actor is kept).
+    final List<Object> retireRequests = new ArrayList<>(1);
     final CountDownLatch startDone = new CountDownLatch(1);
     final CountDownLatch retired = new CountDownLatch(1);
     final AtomicBoolean cleaned = new AtomicBoolean();
@@ -137,10 +164,13 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
   private final @Nullable FailureHandler onFailure;
   private final List<UnaryOperator<Runnable>> carriers;
   private final Duration closeTimeout;
+  private final Duration startTimeout;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Map<K, Incarnation> live = new HashMap<>(); // guarded by lock
   private final LinkedHashSet<Incarnation> retiring = new LinkedHashSet<>(); // guarded by lock
+  // Guarded by lock: failed starts whose tasks (cancelled) have not all ended yet.
+  private final LinkedHashSet<Incarnation> unwinding = new LinkedHashSet<>();
   private boolean closed; // guarded by lock
 
   private ActorRegistry(Builder<K, A> b) {
@@ -152,6 +182,7 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
     this.onFailure = b.onFailure;
     this.carriers = List.copyOf(b.carriers);
     this.closeTimeout = b.closeTimeout;
+    this.startTimeout = b.startTimeout;
   }
 
   /** Starts building a registry called {@code name} whose actors {@code starter} starts. */
@@ -175,16 +206,39 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
   // ---------------------------------------------------------------- start
 
   /**
+   * The live actor for {@code key}, started first if there is none; waits for another caller's
+   * start of {@code key} up to the {@linkplain Builder#startTimeout start timeout}. See
+   * {@link #getOrStart(Object, Duration)}.
+   */
+  public A getOrStart(K key) throws InterruptedException {
+    return getOrStart(key, startTimeout);
+  }
+
+  /**
    * The live actor for {@code key}, started first if there is none. See the class comment.
    *
+   * <p>If there is none, this call runs the starter on its own thread, for as long as the
+   * starter takes. If another caller's start of {@code key} is under way, this call waits for
+   * it up to {@code timeout}: a start that needs another actor (the starter of {@code a} calls
+   * {@code getOrStart(b)}) while that one's start needs it back would otherwise wait forever;
+   * with the bound, the waiting call throws {@link ActorStartTimeoutException}, and if it is in a
+   * starter, that start fails with it (its callers get an {@link ActorStartException} whose cause
+   * is the timeout). The other start goes on; a timeout does not cancel it.
+   *
+   * @param timeout how long to wait for another caller's start of {@code key}
    * @throws ActorStartException if the start this call asked for failed; the cause is what the
    *     starter threw, the same instance for every caller
+   * @throws ActorStartTimeoutException if another caller's start of {@code key} was still under
+   *     way after {@code timeout}; the message names the key, the registry and the bound
    * @throws IllegalStateException if the registry is closed, or the starter asked for its own key
+   * @throws IllegalArgumentException if {@code timeout} is negative
    * @throws InterruptedException if the caller is interrupted while waiting for another
    *     caller's start
    */
-  public A getOrStart(K key) throws InterruptedException {
+  public A getOrStart(K key, Duration timeout) throws InterruptedException {
     Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(timeout, "timeout");
+    long deadline = Cancellation.deadline(Cancellation.nanos(timeout, "start timeout"));
     while (true) {
       Incarnation inc;
       boolean mine = false;
@@ -209,10 +263,15 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
       }
       if (mine) return runStart(inc);
       inc.waiting.incrementAndGet();
+      boolean startEnded;
       try {
-        inc.startDone.await();
+        startEnded = inc.startDone.await(Cancellation.remaining(deadline), TimeUnit.NANOSECONDS);
       } finally {
         inc.waiting.decrementAndGet();
+      }
+      if (!startEnded) {
+        throw new ActorStartTimeoutException("actor '" + key + "' of registry '" + name
+            + "' was still being started by another caller after " + timeout);
       }
       A actor;
       Throwable failure;
@@ -241,9 +300,13 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
       failure = t;
     }
     boolean retireNow = false;
+    boolean cancelNow = false;
     lock.lock();
     try {
+      boolean retireRequested = failure == null && containsSame(inc.retireRequests, actor);
+      inc.retireRequests.clear(); // decided: drop every named actor (stale ones included)
       if (failure == null && closed) { // it started, so it is retired and cleaned up
+        cancelNow = true;
         inc.actor = actor;
         inc.phase = Phase.RETIRING;
         live.remove(inc.key, inc);
@@ -252,8 +315,8 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
         failure = new IllegalStateException("actor registry '" + name + "' was closed while actor '"
             + inc.key + "' was starting");
         inc.startFailure = failure;
-      } else if (failure == null && inc.retireAfterStart == actor) {
-        inc.actor = actor; // retired by one of its own tasks while it was starting
+      } else if (retireRequested) {
+        inc.actor = actor; // retired (by identity) while it was starting, e.g. by one of its tasks
         inc.phase = Phase.RETIRING;
         live.remove(inc.key, inc);
         retiring.add(inc);
@@ -265,15 +328,24 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
         live.remove(inc.key, inc); // no zombie entry, and only this incarnation
         inc.phase = Phase.FAILED;
         inc.startFailure = failure;
+        unwinding.add(inc); // until its tasks have ended, so close() can wait for them
       }
     } finally {
       lock.unlock();
     }
     if (retireNow) {
-      beginRetirement(inc, closed);
+      beginRetirement(inc, cancelNow);
     } else if (failure != null) {
       inc.tasks.shutdown();
       inc.tasks.cancelAllNoWait();
+      inc.tasks.onTerminated(() -> {
+        lock.lock();
+        try {
+          unwinding.remove(inc);
+        } finally {
+          lock.unlock();
+        }
+      });
     }
     inc.startDone.countDown();
     if (failure != null) throw startFailed(inc.key, failure);
@@ -345,33 +417,55 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
    * Retires {@code actor}, if it is the live actor for {@code key}: removes it (a later
    * {@code getOrStart} starts a new incarnation), refuses new tasks on its supervisor, and runs
    * the cleanup once its running tasks have all ended (at once if none is running). Its tasks
-   * are not cancelled; cancel them through its supervisor to hurry them. Called while the
-   * incarnation for {@code key} is still starting (by one of its own tasks, which already knows
-   * the actor), the retirement takes effect as soon as the start returns that actor.
+   * are not cancelled; cancel them through its supervisor to hurry them.
    *
-   * @return whether this call retired it (or will, once the start returns it) ({@code false} if it is not the live actor for
-   *     {@code key}: already retired, never started, or replaced by a newer incarnation)
+   * <p>Retirement is by identity, also while the incarnation for {@code key} is still starting
+   * (its actor not yet returned, so nobody can compare yet): the request is kept, and when the
+   * start returns, it retires that actor if and only if it is the very actor named — a stale
+   * actor of an earlier incarnation never retires the new one, and never cancels another
+   * request. While the start is under way, only the starter's own thread and the incarnation's
+   * own tasks can know the new actor, so a call from one of them returns {@code true} (the
+   * retirement takes effect as soon as the start returns that actor); a call from any other
+   * thread returns {@code false} (no live actor is {@code actor} yet), although its request is
+   * kept too, in case the starter handed the new actor out before returning.
+   *
+   * @return whether this call retired it, or (from the starting incarnation's own threads) will
+   *     once the start returns it; {@code false} if it is not the live actor for {@code key}:
+   *     already retired, never started, replaced by a newer incarnation, or not known yet
    */
   public boolean retire(K key, A actor) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(actor, "actor");
     Incarnation inc;
+    boolean starting;
     lock.lock();
     try {
       inc = live.get(key);
-      if (inc != null && inc.phase == Phase.STARTING) {
-        inc.retireAfterStart = actor; // takes effect when the start returns this actor
-        return true;
+      starting = inc != null && inc.phase == Phase.STARTING;
+      if (starting) {
+        if (!containsSame(inc.retireRequests, actor)) inc.retireRequests.add(actor); // decided when the start returns
+      } else {
+        if (inc == null || inc.phase != Phase.ACTIVE || inc.actor != actor) return false;
+        live.remove(key);
+        inc.phase = Phase.RETIRING;
+        retiring.add(inc);
       }
-      if (inc == null || inc.phase != Phase.ACTIVE || inc.actor != actor) return false;
-      live.remove(key);
-      inc.phase = Phase.RETIRING;
-      retiring.add(inc);
     } finally {
       lock.unlock();
     }
+    if (starting) {
+      // Only its starter and its own tasks can know the actor being started.
+      return inc.starter == Thread.currentThread() || inc.tasks.ownsCurrentThread();
+    }
     beginRetirement(inc, false);
     return true;
+  }
+
+  private static boolean containsSame(List<Object> list, @Nullable Object x) {
+    for (Object o : list) {
+      if (o == x) return true;
+    }
+    return false;
   }
 
   private void beginRetirement(Incarnation inc, boolean cancel) {
@@ -409,8 +503,10 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
   /**
    * Refuses new starts, retires every live actor with its tasks cancelled (and cancels the
    * tasks of actors already retiring), and waits up to the close timeout for every cleanup,
-   * including those of actors whose start was under way. An actor still not retired after
-   * that is logged at {@code WARNING}. Called from one of an actor's own tasks, it does not wait
+   * including those of actors whose start was under way, and for every task of a failed start
+   * to end (a failed start's tasks are cancelled when it fails; close does not return before
+   * they ended, within the bound). An actor still not retired (or a failed start whose tasks
+   * have not ended) after that is logged at {@code WARNING}. Called from one of an actor's own tasks, it does not wait
    * for that actor (it retires once the calling task ends). If the caller is interrupted while
    * waiting, it stops waiting and re-asserts its interrupt status.
    */
@@ -432,6 +528,7 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
         }
       }
       waitFor.addAll(retiring);
+      waitFor.addAll(unwinding); // failed starts whose tasks are still ending
     } finally {
       lock.unlock();
     }
@@ -451,14 +548,17 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
     }
   }
 
+  /** Waits until {@code inc} is retired and cleaned up, or, if its start failed, its tasks ended. */
   private boolean awaitGone(Incarnation inc, long deadline) throws InterruptedException {
     if (!inc.startDone.await(Cancellation.remaining(deadline), TimeUnit.NANOSECONDS)) return false;
+    boolean failed;
     lock.lock();
     try {
-      if (inc.phase == Phase.FAILED) return true;
+      failed = inc.phase == Phase.FAILED;
     } finally {
       lock.unlock();
     }
+    if (failed) return inc.tasks.awaitTermination(Duration.ofNanos(Cancellation.remaining(deadline)));
     return inc.retired.await(Cancellation.remaining(deadline), TimeUnit.NANOSECONDS);
   }
 
@@ -477,6 +577,7 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
     @Nullable FailureHandler onFailure;
     final List<UnaryOperator<Runnable>> carriers = new ArrayList<>();
     Duration closeTimeout = Supervisor.DEFAULT_CLOSE_TIMEOUT;
+    Duration startTimeout = DEFAULT_START_TIMEOUT;
 
     Builder(String name, Starter<K, A> starter) {
       Objects.requireNonNull(name, "name");
@@ -520,6 +621,18 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
       Objects.requireNonNull(timeout, "closeTimeout");
       if (timeout.isNegative()) throw new IllegalArgumentException("close timeout must not be negative: " + timeout);
       this.closeTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How long {@link ActorRegistry#getOrStart(Object)} waits for another caller's start of the
+     * same key before it throws {@link ActorStartTimeoutException}. Default 30 seconds. It does
+     * not bound a start the call runs itself.
+     */
+    public Builder<K, A> startTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "startTimeout");
+      if (timeout.isNegative()) throw new IllegalArgumentException("start timeout must not be negative: " + timeout);
+      this.startTimeout = timeout;
       return this;
     }
 

@@ -7,8 +7,11 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -29,7 +32,11 @@ class ActorRegistryTest {
   final AtomicInteger incarnations = new AtomicInteger();
 
   ActorRegistry<String, Job> registry(ActorRegistry.Starter<String, Job> starter) {
-    ActorRegistry<String, Job> r = ActorRegistry.builder("jobs", starter)
+    return registry(ActorRegistry.builder("jobs", starter));
+  }
+
+  ActorRegistry<String, Job> registry(ActorRegistry.Builder<String, Job> builder) {
+    ActorRegistry<String, Job> r = builder
         .cleanup((id, job) -> record("cleanup " + id + "#" + job.incarnation()))
         .threadFactory(threads)
         .logger(log)
@@ -194,6 +201,174 @@ class ActorRegistryTest {
 
     Job second = jobs.getOrStart("job-1"); // a later call starts afresh
     assertThat(second.incarnation()).isEqualTo(2);
+  }
+
+  @Test
+  void bug12_staleRetireDuringANewIncarnationsStart_isRefused_andTheNewActorStillRetires() throws Exception {
+    AtomicReference<ActorRegistry<String, Job>> self = new AtomicReference<>();
+    CountDownLatch ownRetireAsked = new CountDownLatch(1);
+    CountDownLatch staleRetireDone = new CountDownLatch(1);
+    AtomicBoolean ownAccepted = new AtomicBoolean();
+    ActorRegistry<String, Job> jobs = registry((id, tasks) -> {
+      int n = incarnations.incrementAndGet();
+      Job job = new Job(id, n, tasks);
+      if (n == 2) {
+        tasks.run("finish", () -> { // the new incarnation's own task retires it before the start returns
+          ownAccepted.set(self.get().retire(id, job));
+          ownRetireAsked.countDown();
+        });
+        ownRetireAsked.await();
+        staleRetireDone.await(); // a stale retire comes in while this start is still under way
+      }
+      return job;
+    });
+    self.set(jobs);
+    Job old = jobs.getOrStart("job-1");
+    assertThat(jobs.retire("job-1", old)).isTrue(); // incarnation 1 retired (no tasks: cleaned up at once)
+
+    CompletableFuture<Job> fresh = new CompletableFuture<>();
+    threads.start(() -> {
+      try {
+        fresh.complete(jobs.getOrStart("job-1"));
+      } catch (Throwable t) {
+        fresh.completeExceptionally(t);
+      }
+    });
+    ownRetireAsked.await();
+    boolean stale = jobs.retire("job-1", old);
+    staleRetireDone.countDown();
+    Job second = fresh.get(5, TimeUnit.SECONDS);
+
+    assertThat(second.incarnation()).isEqualTo(2);
+    assertThat("stale=" + stale + " own=" + ownAccepted.get() + " live=" + jobs.get("job-1"))
+        .isEqualTo("stale=false own=true live=null");
+    assertThat(second.tasks().awaitTermination(Duration.ofSeconds(5))).isTrue();
+    Spin.until("incarnation 2 cleaned up", () -> jobs.retiring() == 0);
+    assertThat(cleanups()).containsExactly("cleanup job-1#1", "cleanup job-1#2");
+    assertThat(jobs.size()).isZero();
+  }
+
+  @Test
+  void retire_whileStarting_fromAThreadTheStarterHandedTheActorTo_returnsFalse_butRetiresThatActor()
+      throws Exception {
+    AtomicReference<ActorRegistry<String, Job>> self = new AtomicReference<>();
+    AtomicBoolean returned = new AtomicBoolean(true);
+    ActorRegistry<String, Job> jobs = registry((id, tasks) -> {
+      Job job = new Job(id, incarnations.incrementAndGet(), tasks);
+      // Not one of its tasks: a plain thread (a machine's, say) the starter gave the actor to.
+      threads.start(() -> returned.set(self.get().retire(id, job))).join();
+      return job;
+    });
+    self.set(jobs);
+    Job job = jobs.getOrStart("job-1");
+    assertThat(returned.get()).isFalse(); // no live actor was `job` when it asked
+    assertThat(jobs.get("job-1")).isNull(); // but the request named this very actor: retired
+    Spin.until("cleaned up", () -> jobs.retiring() == 0);
+    assertThat(cleanups()).containsExactly("cleanup job-1#" + job.incarnation());
+  }
+
+  @Test
+  void bug17_tasksOfAFailedStartDoNotOutliveClose() throws Exception {
+    IOException original = new IOException("store down");
+    CountDownLatch taskStarted = new CountDownLatch(1);
+    AtomicBoolean closing = new AtomicBoolean();
+    Thread closer = Thread.currentThread();
+    AtomicReference<Task<?>> forked = new AtomicReference<>();
+    ActorRegistry<String, Job> jobs = registry((id, tasks) -> {
+      forked.set(tasks.run("loader", () -> {
+        taskStarted.countDown();
+        try {
+          new CountDownLatch(1).await();
+        } finally {
+          // It unwinds slowly: only once the closer waits inside close().
+          Spin.until("close() waits for the task", () -> closing.get() && Spin.waiting(closer));
+        }
+      }));
+      taskStarted.await();
+      throw original;
+    });
+    assertThatThrownBy(() -> jobs.getOrStart("job-1")).isInstanceOf(ActorStartException.class)
+        .cause().isSameAs(original);
+
+    closing.set(true);
+    jobs.close();
+    assertThat(forked.get().status()).isEqualTo(Task.Status.CANCELLED); // ended before close returned
+    assertThat(forked.get().supervisor().awaitTermination(Duration.ZERO)).isTrue();
+    assertThat(log.entries()).isEmpty();
+  }
+
+  @Test
+  void getOrStartIsBounded_twoStartersNeedingEachOthersKey_timeOutNamingTheKey_insteadOfDeadlocking()
+      throws Exception {
+    CyclicBarrier bothStarting = new CyclicBarrier(2);
+    AtomicReference<ActorRegistry<String, Job>> self = new AtomicReference<>();
+    ActorRegistry<String, Job> jobs = registry(ActorRegistry.<String, Job>builder("jobs", (id, tasks) -> {
+      bothStarting.await();
+      if (id.equals("a")) {
+        // Ask for "b" only once b's starter waits for "a": then neither can finish.
+        Spin.until("b's start waits for a", () -> self.get().waitingForStart("a") == 1);
+        self.get().getOrStart("b", Duration.ofMillis(50)); // the call's own bound
+      } else {
+        self.get().getOrStart("a"); // the registry's start timeout (5 s here)
+      }
+      return new Job(id, incarnations.incrementAndGet(), tasks);
+    }).startTimeout(Duration.ofSeconds(5)));
+    self.set(jobs);
+    CompletableFuture<Object> a = new CompletableFuture<>();
+    CompletableFuture<Object> b = new CompletableFuture<>();
+    threads.start(() -> {
+      try {
+        a.complete(jobs.getOrStart("a"));
+      } catch (Throwable t) {
+        a.complete(t);
+      }
+    });
+    threads.start(() -> {
+      try {
+        b.complete(jobs.getOrStart("b"));
+      } catch (Throwable t) {
+        b.complete(t);
+      }
+    });
+
+    // a's wait for b timed out, so a's start failed with that timeout ...
+    assertThat(a.get(5, TimeUnit.SECONDS)).isInstanceOf(ActorStartException.class)
+        .satisfies(e -> assertThat(((Throwable) e).getCause()).isInstanceOf(ActorStartTimeoutException.class)
+            .hasMessage("actor 'b' of registry 'jobs' was still being started by another caller after PT0.05S"));
+    // ... which b's start, waiting for a, received as a's start failure.
+    assertThat(b.get(5, TimeUnit.SECONDS)).isInstanceOf(ActorStartException.class)
+        .satisfies(e -> assertThat(((Throwable) e).getCause()).isInstanceOf(ActorStartException.class)
+            .hasMessageStartingWith("actor 'a' of registry 'jobs' failed to start"));
+    assertThat(jobs.size()).isZero(); // no zombie
+  }
+
+  @Test
+  void getOrStart_timeoutZero_failsAtOnceWhileAnotherCallerStarts_andBadBoundsAreRejected() throws Exception {
+    CountDownLatch starting = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ActorRegistry<String, Job> jobs = registry((id, tasks) -> {
+      starting.countDown();
+      release.await();
+      return new Job(id, incarnations.incrementAndGet(), tasks);
+    });
+    CompletableFuture<Job> first = new CompletableFuture<>();
+    threads.start(() -> {
+      try {
+        first.complete(jobs.getOrStart("job-1"));
+      } catch (Throwable t) {
+        first.completeExceptionally(t);
+      }
+    });
+    starting.await();
+    assertThatThrownBy(() -> jobs.getOrStart("job-1", Duration.ZERO)).isInstanceOf(ActorStartTimeoutException.class)
+        .hasMessage("actor 'job-1' of registry 'jobs' was still being started by another caller after PT0S");
+    release.countDown();
+    Job job = first.get(5, TimeUnit.SECONDS);
+    assertThat(jobs.getOrStart("job-1", Duration.ZERO)).isSameAs(job); // a live actor needs no wait
+    assertThatThrownBy(() -> jobs.getOrStart("job-1", Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("start timeout must not be negative: PT-1S");
+    assertThatThrownBy(() -> ActorRegistry.builder("x", (id, t) -> "a").startTimeout(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("start timeout must not be negative: PT-1S");
   }
 
   @Test
