@@ -109,4 +109,52 @@ class ApiErgonomicsTest {
       assertThat(m.is(S.B)).isFalse();
     }
   }
+
+  // ------------------------------------------------------------------ README, multi-state add
+
+  enum Door { Open, Closed, Locked }
+
+  /** README.md's example with its last line, several states in one call (ManualTest: the rest). */
+  @Test
+  void readmeExampleAddsSeveralStatesInOneTransition() {
+    List<String> lines = new ArrayList<>();
+    System.Logger logger = new System.Logger() {
+      @Override
+      public String getName() {
+        return "capture";
+      }
+
+      @Override
+      public boolean isLoggable(Level level) {
+        return true;
+      }
+
+      @Override
+      public void log(Level level, java.util.ResourceBundle bundle, String msg, Throwable t) {
+        lines.add(msg);
+      }
+
+      @Override
+      public void log(Level level, java.util.ResourceBundle bundle, String format,
+          Object... params) {
+        lines.add(format);
+      }
+    };
+    Schema<Door> schema = Schema.of(Door.class)
+        .state(Door.Open,   s -> s.remove(Door.Closed, Door.Locked))
+        .state(Door.Closed, s -> s.remove(Door.Open))
+        .state(Door.Locked, s -> s.require(Door.Closed))
+        .build();
+    try (Machine<Door> door = Machine.of(schema).id("door")
+        .tracer(Tracer.log(logger, System.Logger.Level.INFO)).build()) {
+      door.add(Door.Closed);
+      door.add(Door.Locked);
+      door.add(Door.Open);
+      assertThat(door.is(Door.Locked)).isFalse();
+      assertThat(door.add(Door.Closed, Door.Locked).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(door.active()).containsExactly(Door.Closed, Door.Locked);
+    }
+    assertThat(lines).element(3)
+        .isEqualTo("[door] #4 add[Closed, Locked] +Closed +Locked -Open (Closed=3 Locked=3 Open=2)");
+  }
 }
