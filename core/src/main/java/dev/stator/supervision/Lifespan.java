@@ -4,6 +4,7 @@ import java.lang.reflect.UndeclaredThrowableException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -45,18 +46,40 @@ import org.jspecify.annotations.Nullable;
  * be opened on one thread and closed on another. Teardowns run on the thread that closes it.
  * Once closing has begun, {@code enter} and {@code defer} are refused with an
  * {@link IllegalStateException} naming the lifespan and the step; a setup that was running when
- * closing began is torn down at once by the thread that ran it, which then gets that exception.
- * Memory effects: a step's setup happens-before its teardown.
+ * closing began is torn down by the thread that ran it as soon as it returns, and that thread
+ * then gets that exception. {@link #close()} waits until every setup running on another thread
+ * has ended (so torn down, or failed) before it tears down any earlier step: the order stays
+ * reverse, and {@code close} returns only once every step is torn down. It waits for as long as
+ * such a setup takes (cancel a stuck setup by interrupting its thread); if the closing thread is
+ * interrupted while it waits, it stops waiting, tears down the other steps, and re-asserts its
+ * interruption, and the setup's own thread still tears its step down when it returns. A setup
+ * that closes its own lifespan is not waited for (its step is torn down after it returns).
+ * Memory effects: a step's setup happens-before its teardown, and the end of a setup under way
+ * when closing began happens-before the teardown of the steps set up before it.
  */
 public final class Lifespan implements AutoCloseable {
   /* Design.
    *
    * States: OPEN (steps may be added) -> CLOSED (`closed`; the steps list was taken by the
-   * closing thread). `steps` and `closed` are guarded by `lock`; the closing thread runs the
-   * teardowns outside the lock, so a teardown may itself use the lifespan (and be refused).
-   * A setup runs outside the lock; its step is added under the lock afterwards, or torn down
-   * by the same thread if the lifespan was closed meanwhile, so nothing set up is ever lost.
-   * Happens-before: adding a step under `lock` precedes the closer taking the list. */
+   * closing thread). `steps`, `closed` and `settingUp` are guarded by `lock`; the closing thread
+   * runs the teardowns outside the lock, so a teardown may itself use the lifespan (and be
+   * refused).
+   *
+   * Setups. enter() adds its thread to `settingUp` (refused if closed) and runs the setup
+   * outside the lock. Afterwards, under the lock, it either adds its step (OPEN) or, if closing
+   * has begun, tears the step down on its own thread (interrupt status clear, restored after)
+   * and only then leaves `settingUp` and signals `setupEnded`; a failed setup leaves at once.
+   * So nothing set up is ever lost.
+   *
+   * Closing. The closer sets `closed` under the lock (from then on no setup begins), then
+   * waits on `setupEnded` until no thread but itself is in `settingUp`, then takes `steps` and
+   * tears them down in reverse. So step k (under way) is torn down before k-1, and close()
+   * returns after both. An interrupt ends the wait early (recorded, re-asserted after the
+   * teardown, as for an interrupt that arrives during teardown); the setup's thread still
+   * tears its own step down. A later close() returns at once (it does not wait for the first).
+   *
+   * Happens-before: adding a step under `lock` precedes the closer taking the list; a setup's
+   * end (leaving `settingUp` under `lock`) precedes the closer's teardown of earlier steps. */
 
   /** Sets up a step's resource. */
   @FunctionalInterface
@@ -85,6 +108,9 @@ public final class Lifespan implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final List<Step> steps = new ArrayList<>(); // guarded by lock
   private boolean closed; // guarded by lock
+  // Guarded by lock: the thread of each setup under way (one entry per setup; a thread may nest).
+  private final List<Thread> settingUp = new ArrayList<>();
+  private final Condition setupEnded = lock.newCondition(); // signalled when `settingUp` shrinks
 
   private Lifespan(String name) {
     this.name = name;
@@ -139,12 +165,18 @@ public final class Lifespan implements AutoCloseable {
     Objects.requireNonNull(step, "step");
     Objects.requireNonNull(setup, "setup");
     Objects.requireNonNull(teardown, "teardown");
-    checkOpen(step);
-    R resource = setup.open();
-    if (resource == null) {
-      throw new NullPointerException("the setup of step '" + step + "' of lifespan '" + name + "' returned null");
+    beginSetup(step);
+    R resource;
+    try {
+      resource = setup.open();
+      if (resource == null) {
+        throw new NullPointerException("the setup of step '" + step + "' of lifespan '" + name + "' returned null");
+      }
+    } catch (Throwable t) {
+      endSetup();
+      throw t;
     }
-    add(new Step(step, () -> teardown.close(resource)));
+    add(new Step(step, () -> teardown.close(resource)), true);
     return resource;
   }
 
@@ -158,7 +190,7 @@ public final class Lifespan implements AutoCloseable {
     Objects.requireNonNull(step, "step");
     Objects.requireNonNull(teardown, "teardown");
     checkOpen(step);
-    add(new Step(step, teardown));
+    add(new Step(step, teardown), false);
   }
 
   /** The names of the steps registered and not yet torn down, in setup order. */
@@ -182,7 +214,8 @@ public final class Lifespan implements AutoCloseable {
   }
 
   /**
-   * Tears every step down in reverse order; later calls do nothing.
+   * Tears every step down in reverse order; later calls do nothing. A setup under way on
+   * another thread is waited for first (see the class comment), so its step is torn down first.
    *
    * @throws Exception the first teardown error (in teardown order) with the others suppressed
    */
@@ -201,15 +234,47 @@ public final class Lifespan implements AutoCloseable {
     }
   }
 
+  /** Refuses the step if closed, else counts the calling thread as setting up. */
+  private void beginSetup(String step) {
+    lock.lock();
+    try {
+      if (closed) throw closedError(step);
+      settingUp.add(Thread.currentThread());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The calling thread's setup is over (registered, failed, or torn down by itself). */
+  private void endSetup() {
+    lock.lock();
+    try {
+      settingUp.remove(Thread.currentThread());
+      setupEnded.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private IllegalStateException closedError(String step) {
     return new IllegalStateException("lifespan '" + name + "' is closed; step '" + step + "' not started");
   }
 
-  private void add(Step step) {
+  /**
+   * Registers {@code step}, or, if closing has begun, tears it down on the calling thread and
+   * throws. {@code fromSetup}: the caller counted itself in `settingUp`, and leaves it here,
+   * after registering or after that teardown, so a closer waiting for it tears down the earlier
+   * steps only once this one is gone.
+   */
+  private void add(Step step, boolean fromSetup) {
     lock.lock();
     try {
       if (!closed) {
         steps.add(step);
+        if (fromSetup) {
+          settingUp.remove(Thread.currentThread());
+          setupEnded.signalAll();
+        }
         return;
       }
     } finally {
@@ -217,10 +282,16 @@ public final class Lifespan implements AutoCloseable {
     }
     IllegalStateException e = new IllegalStateException("lifespan '" + name
         + "' was closed while step '" + step.name() + "' was starting; it has been torn down");
+    boolean interrupted = Thread.interrupted(); // torn down with a clear status, like any step
     try {
       step.teardown().run();
     } catch (Throwable t) {
+      if (t instanceof InterruptedException) interrupted = true;
       e.addSuppressed(t);
+    } finally {
+      if (Thread.interrupted()) interrupted = true;
+      if (fromSetup) endSetup();
+      if (interrupted) Thread.currentThread().interrupt();
     }
     throw e;
   }
@@ -231,6 +302,7 @@ public final class Lifespan implements AutoCloseable {
    * suppressed, or {@code null}; re-asserts an interruption unless the returned error is one.
    */
   private @Nullable Throwable teardown(@Nullable Throwable primary) {
+    boolean interrupted = Thread.interrupted() || primary instanceof InterruptedException;
     List<Step> toTear;
     lock.lock();
     try {
@@ -238,13 +310,20 @@ public final class Lifespan implements AutoCloseable {
         toTear = List.of();
       } else {
         closed = true;
+        // A setup under way on another thread ends (registered and then torn down by its own
+        // thread, or failed) before any earlier step is torn down. An interrupt stops the wait:
+        // that setup's thread still tears its step down when it returns.
+        try {
+          while (settingUpElsewhere()) setupEnded.await();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
         toTear = new ArrayList<>(steps);
         steps.clear();
       }
     } finally {
       lock.unlock();
     }
-    boolean interrupted = Thread.interrupted() || primary instanceof InterruptedException;
     Throwable first = primary;
     for (int i = toTear.size() - 1; i >= 0; i--) {
       try {
@@ -258,6 +337,15 @@ public final class Lifespan implements AutoCloseable {
     }
     if (interrupted && !(first instanceof InterruptedException)) Thread.currentThread().interrupt();
     return first;
+  }
+
+  /** Whether a thread other than the caller is inside a setup. Called under {@code lock}. */
+  private boolean settingUpElsewhere() {
+    Thread me = Thread.currentThread();
+    for (Thread t : settingUp) {
+      if (t != me) return true;
+    }
+    return false;
   }
 
   private static Exception rethrow(Throwable t) {

@@ -192,6 +192,89 @@ class LifespanTest {
   }
 
   @Test
+  void bug21_closeFromAnotherThreadWaitsForTheStepBeingSetUp_thenTearsDownInReverse() throws Exception {
+    Lifespan life = Lifespan.open("shared");
+    life.enter("a", () -> new Res("a"));
+    CountDownLatch inSetup = new CountDownLatch(1);
+    AtomicReference<Thread> closer = new AtomicReference<>();
+    CountDownLatch closerSet = new CountDownLatch(1);
+    AtomicReference<Throwable> outcome = new AtomicReference<>();
+    Thread starter = threads.start(() -> {
+      try {
+        life.enter("b", () -> {
+          inSetup.countDown();
+          closerSet.await();
+          // Finish setting up only once the closer is inside close() (waiting) or done with it.
+          Spin.until("the closer waits or has returned", () -> {
+            Thread c = closer.get();
+            return Spin.waiting(c) || c.getState() == Thread.State.TERMINATED;
+          });
+          return new Res("b");
+        });
+      } catch (Throwable t) {
+        outcome.set(t);
+      }
+    });
+    inSetup.await();
+    closer.set(threads.start(() -> {
+      try {
+        life.close();
+        record("close returned");
+      } catch (Exception e) {
+        record("close threw " + e);
+      }
+    }));
+    closerSet.countDown();
+    closer.get().join();
+    starter.join();
+
+    // Step b is torn down before step a, and close() returns only after both.
+    assertThat(events).containsExactly("open a", "open b", "close b", "close a", "close returned");
+    assertThat(outcome.get()).isInstanceOf(IllegalStateException.class)
+        .hasMessage("lifespan 'shared' was closed while step 'b' was starting; it has been torn down");
+  }
+
+  @Test
+  void lifespan_closerInterruptedWhileWaitingForASetup_stopsWaiting_tearsDownTheRest_keepsTheInterrupt()
+      throws Exception {
+    Lifespan life = Lifespan.open("shared");
+    life.enter("a", () -> new Res("a"));
+    CountDownLatch inSetup = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    Thread starter = threads.start(() -> {
+      try {
+        life.enter("b", () -> {
+          inSetup.countDown();
+          proceed.await();
+          return new Res("b");
+        });
+      } catch (Exception e) {
+        record("enter threw " + e.getMessage());
+      }
+    });
+    inSetup.await();
+    AtomicReference<Boolean> interruptedAfterClose = new AtomicReference<>();
+    Thread closer = threads.start(() -> {
+      try {
+        life.close();
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+      interruptedAfterClose.set(Thread.currentThread().isInterrupted());
+    });
+    Spin.until("close() waits for the setup of b", () -> Spin.waiting(closer));
+    closer.interrupt();
+    closer.join();
+    assertThat(interruptedAfterClose.get()).isTrue(); // re-asserted after the teardown
+    assertThat(events).containsExactly("open a", "close a");
+
+    proceed.countDown(); // b's own thread tears b down when its setup returns
+    starter.join();
+    assertThat(events).containsExactly("open a", "close a", "open b", "close b",
+        "enter threw lifespan 'shared' was closed while step 'b' was starting; it has been torn down");
+  }
+
+  @Test
   void lifespan_closedWhileAStepIsStarting_thatStepIsTornDownAndRefused() throws Exception {
     Lifespan life = Lifespan.open("shared");
     life.enter("a", () -> new Res("a"));
@@ -210,13 +293,21 @@ class LifespanTest {
       }
     });
     inSetup.await();
-    life.close(); // tears down "a"; "b" is not registered yet
+    Thread closer = threads.start(() -> {
+      try {
+        life.close(); // waits for "b" to be set up (and torn down by its thread), then tears down "a"
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    Spin.until("close() waits for the setup of b", () -> Spin.waiting(closer));
     proceed.countDown();
     starter.join();
+    closer.join();
 
     assertThat(outcome.get()).isInstanceOf(IllegalStateException.class)
         .hasMessage("lifespan 'shared' was closed while step 'b' was starting; it has been torn down");
-    assertThat(events).containsExactly("open a", "close a", "open b", "close b");
+    assertThat(events).containsExactly("open a", "open b", "close b", "close a");
     assertThatThrownBy(() -> life.enter("c", () -> new Res("c"))).isInstanceOf(IllegalStateException.class)
         .hasMessage("lifespan 'shared' is closed; step 'c' not started");
     assertThat(events).doesNotContain("open c");
