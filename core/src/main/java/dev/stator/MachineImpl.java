@@ -457,8 +457,9 @@ final class MachineImpl<S> extends MachineBase<S> {
     }
   }
 
+  /** The abandoned thread, unwound: it may use the machine again as an ordinary caller. */
   private void leaveAbandoned(Thread me) {
-    markAbandoned(me, false);
+    editAbandoned(me, false);
   }
 
   // ================================================================ queue
@@ -824,8 +825,18 @@ final class MachineImpl<S> extends MachineBase<S> {
     return g != null && g != TERMINAL;
   }
 
-  /** Marks the thread running a handler as abandoned, before the watchdog claims it. */
+  /**
+   * Marks the thread running a handler as abandoned, and its generation dead, before the watchdog
+   * claims it (so the thread, once it learns of the claim, can never pass for the drainer); with
+   * {@code add == false} undoes both after a claim that failed (the handler returned in time).
+   */
   void markAbandoned(@Nullable Thread stuck, boolean add) {
+    Generation<S> g = running;
+    if (g != null && g != TERMINAL && stuck != null && g.thread == stuck) g.dead = add;
+    editAbandoned(stuck, add);
+  }
+
+  private void editAbandoned(@Nullable Thread stuck, boolean add) {
     if (stuck == null) return;
     synchronized (waits) { // any private object: never the machine's monitor
       Set<Thread> ab = abandoned;
