@@ -207,8 +207,15 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
 
   /**
    * The live actor for {@code key}, started first if there is none; waits for another caller's
-   * start of {@code key} up to the {@linkplain Builder#startTimeout start timeout}. See
-   * {@link #getOrStart(Object, Duration)}.
+   * start of {@code key} up to the {@linkplain Builder#startTimeout start timeout} (30 seconds
+   * unless configured). Otherwise as {@link #getOrStart(Object, Duration)}.
+   *
+   * @throws ActorStartException if the start this call asked for failed
+   * @throws ActorStartTimeoutException if another caller's start of {@code key} was still under
+   *     way after the start timeout
+   * @throws IllegalStateException if the registry is closed, or the starter asked for its own key
+   * @throws InterruptedException if the caller is interrupted while waiting for another
+   *     caller's start
    */
   public A getOrStart(K key) throws InterruptedException {
     return getOrStart(key, startTimeout);
@@ -219,11 +226,13 @@ public final class ActorRegistry<K, A> implements AutoCloseable {
    *
    * <p>If there is none, this call runs the starter on its own thread, for as long as the
    * starter takes. If another caller's start of {@code key} is under way, this call waits for
-   * it up to {@code timeout}: a start that needs another actor (the starter of {@code a} calls
-   * {@code getOrStart(b)}) while that one's start needs it back would otherwise wait forever;
-   * with the bound, the waiting call throws {@link ActorStartTimeoutException}, and if it is in a
-   * starter, that start fails with it (its callers get an {@link ActorStartException} whose cause
-   * is the timeout). The other start goes on; a timeout does not cancel it.
+   * it up to {@code timeout} (the bound covers the whole call, including a retry when the start
+   * it waited for was retired before it woke). Without a bound, two starts that need each
+   * other's keys (the starter of {@code a} calls {@code getOrStart("b")} while the starter of
+   * {@code b} calls {@code getOrStart("a")}) would wait for each other forever; with it, the
+   * waiting call throws {@link ActorStartTimeoutException}, and a starter that lets it escape
+   * fails its own start with it (that start's callers get an {@link ActorStartException} whose
+   * cause is the timeout). The start that was waited for goes on; a timeout does not cancel it.
    *
    * @param timeout how long to wait for another caller's start of {@code key}
    * @throws ActorStartException if the start this call asked for failed; the cause is what the
