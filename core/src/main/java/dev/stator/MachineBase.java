@@ -33,6 +33,7 @@ abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, 
   }
 
   @SafeVarargs
+  @SuppressWarnings("varargs") // order() only reads the array
   @Override
   public final Result add(S first, S second, S... more) {
     byte[] order = order(first, second, more);
@@ -56,6 +57,7 @@ abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, 
   }
 
   @SafeVarargs
+  @SuppressWarnings("varargs") // order() only reads the array
   @Override
   public final Result remove(S first, S second, S... more) {
     byte[] order = order(first, second, more);
@@ -74,6 +76,7 @@ abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, 
   }
 
   @SafeVarargs
+  @SuppressWarnings("varargs") // order() only reads the array
   @Override
   public final Result set(S first, S second, S... more) {
     byte[] order = order(first, second, more);
