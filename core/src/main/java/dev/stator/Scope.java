@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -31,7 +32,31 @@ final class Scope<S> implements StateScope<S> {
    * Happens-before: a registration that succeeded (under lock, phase OPEN) happens-before end()
    * (same lock), so close() sees every registered resource and task; a registration after end()
    * fails and releases what it was given. Mutations through the view are checked against the
-   * state's clock on the draining thread when they run (MachineImpl.execute). */
+   * state's clock on the draining thread when they run (MachineImpl.execute).
+   *
+   * Bound waits: `waits` is a concurrent set swapped under `lock` (bind adds while OPEN, end()
+   * takes it); a bound wait removes itself from the set it joined when its future completes
+   * (completion, failure, cancellation, an await that timed out), without the lock, on whichever
+   * thread completed it (often the draining thread: a set removal, never a user callback). So a
+   * polling loop that binds a wait per round keeps nothing.
+   *
+   * Holds: hold() starts a Holder thread and waits for it to enter. If that wait is interrupted,
+   * hold throws InterruptedException and abandons the Holder: its release is signalled at once,
+   * so the holder thread exits the context on its own thread as soon as enter returns (an exit
+   * failure is logged; nobody else can receive it) and then ends. If the scope ended while the
+   * holder was entering, hold releases it (waiting for the exit up to the bound) and throws.
+   * Either way a context that was entered is exited by its thread and no holder parks forever.
+   *
+   * Interrupt policy (DESIGN §7): close() is not broken by an interrupt of the closing thread.
+   * It clears the status on entry and records it; its bounded waits (tasks, then each held
+   * context's exit) catch InterruptedException, record it and go on waiting for what is left of
+   * their bound (cancelAll is idempotent and is called again with the remaining time); the
+   * status is cleared again before each resource close, so every close and exit starts with a
+   * clear status; close re-asserts the interrupt when it returns. The same holds for the release
+   * in hold()'s ended path. A task that closes its own scope is interrupted by cancelAll (its
+   * own cancellation): that interrupt is delivered the same way, when close returns.
+   * Bounds: every Duration is accepted; one too long for a long of nanoseconds saturates (a
+   * deadline by difference with System.nanoTime() is exact up to Long.MAX_VALUE). */
 
   private static final int OPEN = 0;
   private static final int ENDED = 1;
@@ -44,7 +69,7 @@ final class Scope<S> implements StateScope<S> {
   private final Object lock = new Object();
   private int phase = OPEN;
   private final List<Object> owned = new ArrayList<>(); // AutoCloseable or Holder, in order
-  private @Nullable List<Wait> waits;
+  private @Nullable Set<Wait> waits; // concurrent; swapped under lock, removed from without it
   private @Nullable Supervisor tasks;
   private final java.util.Map<Thread, String> taskThreads =
       new java.util.concurrent.ConcurrentHashMap<>(); // running task bodies, by thread
@@ -136,9 +161,14 @@ final class Scope<S> implements StateScope<S> {
     synchronized (lock) {
       requireOpen("hold '" + name + "'");
     }
-    Holder h = new Holder(name, context);
+    Holder h = new Holder(name, context, machine.id());
     h.start(machine.holderFactory());
-    h.awaitEntered();
+    try {
+      h.awaitEntered();
+    } catch (InterruptedException e) {
+      h.abandon(); // exits on its own thread as soon as it has entered
+      throw e;
+    }
     synchronized (lock) {
       if (phase == OPEN) {
         owned.add(h);
@@ -146,7 +176,9 @@ final class Scope<S> implements StateScope<S> {
       }
     }
     IllegalStateException ended = ended("hold '" + name + "'");
-    Throwable t = h.release(machine.scopeCloseBound());
+    Interrupts interrupts = new Interrupts();
+    Throwable t = h.release(machine.scopeCloseBound(), interrupts);
+    interrupts.restore();
     if (t != null) ended.addSuppressed(t);
     throw ended;
   }
@@ -154,20 +186,27 @@ final class Scope<S> implements StateScope<S> {
   @Override
   public Wait bind(Wait wait) {
     Objects.requireNonNull(wait, "wait");
+    if (wait.isDone()) return wait; // nothing left to cancel: not kept
+    Set<Wait> joined;
     synchronized (lock) {
+      joined = phase == OPEN ? waits : null;
       if (phase == OPEN) {
-        if (waits == null) waits = new ArrayList<>(2);
-        waits.add(wait);
-        return wait;
+        if (joined == null) waits = joined = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        joined.add(wait);
       }
     }
-    cancel(wait);
+    if (joined == null) {
+      cancel(wait);
+      return wait;
+    }
+    Set<Wait> from = joined;
+    ((WaitBase) wait).done.whenComplete((v, t) -> from.remove(wait)); // done: leaves the scope
     return wait;
   }
 
   /** Ends the scope (draining thread, at commit): interrupts tasks, cancels waits. */
   void end() {
-    List<Wait> ws;
+    Set<Wait> ws;
     Supervisor sup;
     synchronized (lock) {
       if (phase != OPEN) return;
@@ -191,6 +230,17 @@ final class Scope<S> implements StateScope<S> {
    * exception, or null.
    */
   @Nullable ScopeCloseException close(Duration bound) {
+    Interrupts interrupts = new Interrupts();
+    interrupts.clear(); // a close starts with a clear status (see the interrupt policy)
+    try {
+      return closeUninterruptibly(bound, interrupts);
+    } finally {
+      interrupts.restore();
+    }
+  }
+
+  private @Nullable ScopeCloseException closeUninterruptibly(Duration bound,
+      Interrupts interrupts) {
     end();
     List<Object> toClose;
     Supervisor sup;
@@ -203,13 +253,21 @@ final class Scope<S> implements StateScope<S> {
     }
     List<Throwable> failures = new ArrayList<>();
     if (sup != null) {
+      long deadline = System.nanoTime() + saturatedNanos(bound);
       boolean ended;
-      try {
-        ended = sup.cancelAll(bound);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        ended = false;
+      for (;;) {
+        try {
+          ended = sup.cancelAll(Duration.ofNanos(remaining(deadline)));
+          break;
+        } catch (InterruptedException e) { // not cut short: wait out the rest of the bound
+          interrupts.seen = true;
+          if (remaining(deadline) == 0) {
+            ended = false;
+            break;
+          }
+        }
       }
+      interrupts.clear(); // cancelAll interrupts a closing task last: resources close clear
       if (!ended) {
         List<String> stuck = new ArrayList<>();
         for (Task<?> t : sup.tasks()) stuck.add(t.name());
@@ -225,7 +283,7 @@ final class Scope<S> implements StateScope<S> {
       Object o = toClose.get(i);
       try {
         if (o instanceof Holder h) {
-          Throwable t = h.release(bound);
+          Throwable t = h.release(bound, interrupts);
           if (t != null) failures.add(t);
         } else {
           ((AutoCloseable) o).close();
@@ -233,6 +291,7 @@ final class Scope<S> implements StateScope<S> {
       } catch (Throwable t) {
         failures.add(t);
       }
+      interrupts.clear(); // the next close starts clear too
     }
     if (failures.isEmpty()) return null;
     ScopeCloseException e = new ScopeCloseException("scope of " + state() + " (activation "
@@ -253,6 +312,13 @@ final class Scope<S> implements StateScope<S> {
   int live() {
     synchronized (lock) {
       return owned.size() + (tasks == null ? 0 : tasks.running());
+    }
+  }
+
+  /** The number of waits bound to this scope and not yet released (tests). */
+  int boundWaits() {
+    synchronized (lock) {
+      return waits == null ? 0 : waits.size();
     }
   }
 
@@ -278,6 +344,38 @@ final class Scope<S> implements StateScope<S> {
     return "StateScope[" + machine.id() + " " + state() + "@" + tick + "]";
   }
 
+  /** Nanoseconds of {@code d}, saturated at {@code Long.MAX_VALUE} (d is not negative). */
+  static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  /** Nanoseconds left until {@code deadline} (a System.nanoTime() value), at least 0. */
+  private static long remaining(long deadline) {
+    return Math.max(0L, deadline - System.nanoTime());
+  }
+
+  /**
+   * Interrupts of the closing thread that close's bounded waits did not let cut them short;
+   * re-asserted when close returns. Used by one thread.
+   */
+  private static final class Interrupts {
+    boolean seen;
+
+    /** Clears the thread's interrupt status, remembering it. */
+    void clear() {
+      if (Thread.interrupted()) seen = true;
+    }
+
+    /** Re-asserts what was remembered. */
+    void restore() {
+      if (seen) Thread.currentThread().interrupt();
+    }
+  }
+
   /** A scope closed with failures: resource closes, releases, tasks past the bound. */
   static final class ScopeCloseException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -289,16 +387,20 @@ final class Scope<S> implements StateScope<S> {
 
   /** Keeps one thread-confined context entered on its own thread until released. */
   private static final class Holder {
+    private static final System.Logger LOG = System.getLogger("dev.stator.Machine");
     private final String name;
     private final Context context;
+    private final String machineId;
     private final CompletableFuture<Void> entered = new CompletableFuture<>();
     private final CompletableFuture<Void> release = new CompletableFuture<>();
     private final CompletableFuture<Void> exited = new CompletableFuture<>();
+    private volatile boolean abandoned; // written by hold() before release completes
     private @Nullable Thread thread;
 
-    Holder(String name, Context context) {
+    Holder(String name, Context context, String machineId) {
       this.name = name;
       this.context = context;
+      this.machineId = machineId;
     }
 
     void start(java.util.concurrent.ThreadFactory factory) {
@@ -324,7 +426,20 @@ final class Scope<S> implements StateScope<S> {
         exited.complete(null);
       } catch (Throwable t) {
         exited.completeExceptionally(t);
+        if (abandoned) {
+          LOG.log(System.Logger.Level.WARNING, "exit of held context '" + name + "' of machine "
+              + machineId + " failed (its hold was interrupted before it entered)", t);
+        }
       }
+    }
+
+    /**
+     * The caller of hold() gave up waiting for the entry: the context is exited as soon as it has
+     * entered, on the holder thread, which then ends. Does not wait.
+     */
+    void abandon() {
+      abandoned = true;
+      release.complete(null);
     }
 
     void awaitEntered() throws Exception {
@@ -338,21 +453,31 @@ final class Scope<S> implements StateScope<S> {
       }
     }
 
-    /** Releases the context and waits for its exit; returns the exit's failure, or null. */
-    @Nullable Throwable release(Duration bound) {
+    /**
+     * Releases the context and waits up to {@code bound} for its exit, not cut short by an
+     * interrupt (recorded in {@code interrupts}); returns the exit's failure, or null.
+     */
+    @Nullable Throwable release(Duration bound, Interrupts interrupts) {
       release.complete(null);
-      try {
-        exited.get(bound.toNanos(), TimeUnit.NANOSECONDS);
-        return null;
-      } catch (ExecutionException e) {
-        return e.getCause();
-      } catch (TimeoutException e) {
-        return new IllegalStateException("held context '" + name + "' did not exit within "
-            + bound + " (thread " + (thread == null ? "?" : thread.getName()) + ")");
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return e;
+      long deadline = System.nanoTime() + saturatedNanos(bound);
+      for (;;) {
+        try {
+          exited.get(remaining(deadline), TimeUnit.NANOSECONDS);
+          return null;
+        } catch (ExecutionException e) {
+          return e.getCause();
+        } catch (TimeoutException e) {
+          return notExited(bound);
+        } catch (InterruptedException e) { // wait out the rest of the bound
+          interrupts.seen = true;
+          if (remaining(deadline) == 0 && !exited.isDone()) return notExited(bound);
+        }
       }
+    }
+
+    private IllegalStateException notExited(Duration bound) {
+      return new IllegalStateException("held context '" + name + "' did not exit within "
+          + bound + " (thread " + (thread == null ? "?" : thread.getName()) + ")");
     }
   }
 }
