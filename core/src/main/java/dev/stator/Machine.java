@@ -234,9 +234,27 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
   boolean isClosed();
 
   /**
-   * Closes the machine: later mutations throw {@link MachineClosedException}; queued ones
-   * complete exceptionally with it. Idempotent. May be called from a handler; the running
-   * transition finishes.
+   * Closes the machine. Idempotent; callable from any thread, from a handler and from a scope's
+   * task.
+   *
+   * <p>From the call on, new mutations throw {@link MachineClosedException} and new waits fail
+   * with it. The transition running now (if any) finishes; then the machine runs its <em>close
+   * transition</em>: the exit handlers of every active state run in reverse handler order (their
+   * return value is ignored: close cannot be refused), the active set becomes empty (each
+   * exiting state's clock ticks), the end handlers run in reverse order, and every scope is
+   * ended and closed in reverse order (tasks interrupted and awaited, resources closed). Then
+   * queued tickets fail with {@code MachineClosedException}, pending waits fail, and
+   * {@link #whenClosed()} completes. A mutation submitted concurrently with close either throws
+   * without having run, or ran and reports its outcome: it is never reported refused after it
+   * ran.
+   *
+   * <p>Called from a handler, close returns at once and the close transition runs when the
+   * running transition ends. Called from another thread while a transition runs, it waits for
+   * the close to finish up to the handler timeout plus the scope close timeout; past that it
+   * interrupts the draining thread, fails pending waits and returns (the drainer finishes the
+   * close when its handler returns). Its own wait is not cut short by an interrupt of the
+   * calling thread (the interrupt status is kept). Handlers that throw during close are logged,
+   * not recorded as {@code Exception}.
    */
   @Override
   void close();
