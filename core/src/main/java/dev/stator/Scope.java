@@ -119,9 +119,11 @@ final class Scope<S> implements StateScope<S> {
       return supervisor().fork(name, () -> {
         Thread me = Thread.currentThread();
         taskThreads.put(me, name);
-        try {
-          return body.call();
+        machine.taskRunning(1);
+        try { // marks the thread as this machine's task: its mutations drain elsewhere
+          return ScopedValue.where(MachineImpl.TASK_OF, machine).call(body::call);
         } finally {
+          machine.taskRunning(-1);
           taskThreads.remove(me);
         }
       });
