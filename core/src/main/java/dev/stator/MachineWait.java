@@ -1,5 +1,8 @@
 package dev.stator;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -26,17 +29,34 @@ final class MachineWait extends WaitBase {
   final int kind;
   final long mask;
   final long[] base;
+  /** What an EXTERNAL wait waits for (timeout messages); null for conditions. */
+  private final @Nullable String what;
 
   MachineWait(@Nullable MachineImpl<?> machine, int kind, long mask, long[] base) {
+    this(machine, kind, mask, base, null);
+  }
+
+  private MachineWait(@Nullable MachineImpl<?> machine, int kind, long mask, long[] base,
+      @Nullable String what) {
     this.machine = machine;
     this.kind = kind;
     this.mask = mask;
     this.base = base;
+    this.what = what;
   }
 
   /** A wait completed by an outside future (for example a ticket's). */
   static MachineWait of(CompletableFuture<?> source) {
-    MachineWait w = new MachineWait(null, EXTERNAL, 0, new long[0]);
+    return of(source, null, "a queued mutation or close (whenQueue/whenClosed)");
+  }
+
+  /**
+   * A wait completed by an outside future, described as {@code what} of {@code machine} in its
+   * timeout message (for example {@code whenQueue(add [Ready])}).
+   */
+  static MachineWait of(CompletableFuture<?> source, @Nullable MachineImpl<?> machine,
+      String what) {
+    MachineWait w = new MachineWait(machine, EXTERNAL, 0, new long[0], what);
     source.whenComplete((v, t) -> {
       if (t == null) {
         w.done.complete(null);
@@ -95,6 +115,50 @@ final class MachineWait extends WaitBase {
     boolean now = done.completeExceptionally(new CancellationException("wait cancelled"));
     if (machine != null) machine.unregister(this);
     return now;
+  }
+
+  @Override
+  String describe() {
+    String condition = switch (kind) {
+      case WHEN -> "when " + names(mask);
+      case WHEN_NOT -> "whenNot " + names(mask);
+      case TICKS -> "whenTicks/whenTime: clocks " + clocks();
+      case ERROR -> "whenError";
+      case EXTERNAL -> String.valueOf(what);
+      default -> throw new IllegalStateException("wait kind " + kind);
+    };
+    return machine == null ? condition : "machine " + machine.id() + ": " + condition;
+  }
+
+  @Override
+  String timeoutMessage(Duration timeout) {
+    if (machine == null || kind == EXTERNAL) {
+      return describe() + " did not complete within " + timeout;
+    }
+    return describe() + " did not hold within " + timeout + "; active "
+        + names(machine.snapshot().active());
+  }
+
+  private List<String> names(long m) {
+    MachineImpl<?> mi = machine;
+    if (mi == null) return List.of();
+    return mi.schema.namesOf(m);
+  }
+
+  /** The clocks a TICKS wait still waits for, with their values now. */
+  private String clocks() {
+    MachineImpl<?> mi = machine;
+    if (mi == null) return "[]";
+    long[] now = mi.snapshot().ticks();
+    List<String> unmet = new ArrayList<>();
+    List<String> every = new ArrayList<>();
+    for (long m = mask; m != 0; m &= m - 1) {
+      int i = Long.numberOfTrailingZeros(m);
+      String c = mi.schema.names[i] + " >= " + base[i] + " (now " + now[i] + ")";
+      every.add(c);
+      if (now[i] < base[i]) unmet.add(c);
+    }
+    return (unmet.isEmpty() ? every : unmet).toString();
   }
 
   /** Cancels with a reason (a scope that ended). */

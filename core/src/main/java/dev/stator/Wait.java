@@ -34,9 +34,12 @@ public sealed interface Wait permits WaitBase {
 
   /**
    * Blocks until the wait completes or {@code timeout} passes. A timeout or an interruption
-   * cancels the wait.
+   * cancels the wait. Any non-negative timeout is accepted; one too long to count in
+   * nanoseconds (centuries) waits without a bound.
    *
-   * @throws TimeoutException if it did not complete within the timeout
+   * @throws TimeoutException if it did not complete within the timeout; its message names the
+   *     machine, the condition and the active states, for example {@code machine Conn#3: when
+   *     [Ready] did not hold within PT5S; active [Session, Connecting]}
    * @throws InterruptedException if the calling thread was interrupted
    * @throws CancellationException if the wait was cancelled
    * @throws MachineClosedException if the machine closed before the condition held
@@ -55,12 +58,20 @@ public sealed interface Wait permits WaitBase {
   /** Whether the wait is complete (normally, cancelled, or failed). */
   boolean isDone();
 
-  /** A wait that completes when all of {@code waits} have; the first failure fails it. */
+  /**
+   * A wait that completes when all of {@code waits} have. The first part that fails or is
+   * cancelled fails it at once, with that part's failure. Once it is decided (or cancelled, or its
+   * {@code await} timed out) the parts still pending are cancelled, so nothing stays registered.
+   */
   static Wait all(Wait... waits) {
     return Waits.of(true, List.of(waits));
   }
 
-  /** A wait that completes when any of {@code waits} has; cancelling it cancels them all. */
+  /**
+   * A wait that completes when any of {@code waits} has. It fails only when every part has
+   * failed or been cancelled, with the first of those failures. Once it is decided (or cancelled,
+   * or its {@code await} timed out) the parts still pending are cancelled.
+   */
   static Wait any(Wait... waits) {
     return Waits.of(false, List.of(waits));
   }

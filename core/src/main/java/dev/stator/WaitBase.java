@@ -3,6 +3,7 @@ package dev.stator;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -13,6 +14,16 @@ import java.util.concurrent.TimeoutException;
  * off the machine's thread.
  */
 abstract sealed class WaitBase implements Wait permits MachineWait, Waits {
+  /* Design.
+   *
+   * `done` is completed once, by whichever comes first: the machine (the condition held, or
+   * close), an outside future, a combinator's decision, or cancel(). Its synchronous dependents
+   * are the library's own (a combinator's report, a scope removing a bound wait): short, never
+   * user code; user dependents go through future(), which hops to ASYNC.
+   * await: a timeout saturates (any Duration is accepted); the timeout message is computed
+   * before cancel(), so it shows what was still pending; if cancel() finds the wait already
+   * complete (it completed as the timeout passed), await reports that outcome instead. */
+
   /** Completed once: normally, or exceptionally (cancelled, machine closed). */
   final CompletableFuture<Void> done = new CompletableFuture<>();
 
@@ -20,8 +31,12 @@ abstract sealed class WaitBase implements Wait permits MachineWait, Waits {
   public final void await(Duration timeout) throws InterruptedException, TimeoutException {
     Wait.checkTimeout(timeout);
     try {
-      done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException | InterruptedException e) {
+      done.get(Scope.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      String message = timeoutMessage(timeout); // before cancel(): what was still pending
+      if (cancel()) throw new TimeoutException(message);
+      outcome(); // completed just as the timeout passed: that is the outcome
+    } catch (InterruptedException e) {
       cancel();
       throw e;
     } catch (ExecutionException e) {
@@ -30,6 +45,24 @@ abstract sealed class WaitBase implements Wait permits MachineWait, Waits {
       throw e;
     }
   }
+
+  /** Returns if {@code done} completed normally, else throws its failure; done only. */
+  private void outcome() {
+    try {
+      done.join();
+    } catch (CompletionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException r) throw r;
+      if (c instanceof Error err) throw err;
+      throw new IllegalStateException(c);
+    }
+  }
+
+  /** What the wait waits for, naming the machine: {@code machine Conn#3: when [Ready]}. */
+  abstract String describe();
+
+  /** The message of the {@link TimeoutException} thrown by {@code await(timeout)}. */
+  abstract String timeoutMessage(Duration timeout);
 
   @Override
   public final CompletableFuture<Void> future() {
@@ -47,5 +80,12 @@ abstract sealed class WaitBase implements Wait permits MachineWait, Waits {
   @Override
   public final boolean isDone() {
     return done.isDone();
+  }
+
+  @Override
+  public String toString() {
+    String state = !done.isDone() ? "pending"
+        : done.isCompletedExceptionally() ? "failed" : "complete";
+    return "Wait[" + describe() + ", " + state + "]";
   }
 }
