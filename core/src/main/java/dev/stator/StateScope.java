@@ -30,7 +30,11 @@ import org.jspecify.annotations.Nullable;
  * thread in confined mode): the scope waits for its tasks up to the machine's scope-close bound,
  * then closes resources and releases held contexts exactly once, in reverse order of
  * registration. A failing close does not stop the others; failures, and tasks that outlived the
- * bound, become one error mutation of the machine.
+ * bound, become one error mutation of the machine. An interrupt of the closing thread does not
+ * cut these bounded waits short: the close still waits for the tasks and the held contexts' exits
+ * up to the bound, closes resources with a clear interrupt status, and re-asserts the interrupt
+ * when it is done. Any scope-close bound is accepted; one too long to count in nanoseconds
+ * (centuries) means no bound.
  *
  * <h2>Thread safety</h2>
  * All methods may be called from any thread, including the scope's own tasks. A task's
@@ -84,12 +88,24 @@ public sealed interface StateScope<S> permits Scope {
    * binding…) on a dedicated holder thread, which keeps it until the scope closes and exits it
    * there, on the same thread. Returns once the context is entered.
    *
+   * <p>If the calling thread is interrupted while it waits for the entry, {@code hold} throws
+   * {@link InterruptedException} at once and the context is not held by the scope: the holder
+   * thread goes on entering and, as soon as it has entered, exits the context again on its own
+   * thread and ends (a failing exit is logged). If the scope ends while the context is being
+   * entered, {@code hold} exits it (on the holder thread) before it throws.
+   *
+   * @throws InterruptedException if interrupted while waiting for the entry (see above)
    * @throws Exception what entering the context threw (nothing is held then)
    * @throws IllegalStateException if the scope has ended
    */
   void hold(String name, Context context) throws Exception;
 
-  /** Binds a wait to this scope: it is cancelled when the scope ends. Returns the wait. */
+  /**
+   * Binds a wait to this scope: it is cancelled when the scope ends (at once if it has ended).
+   * Returns the wait. A bound wait leaves the scope as soon as it is done (completed, failed,
+   * cancelled, or timed out in {@link Wait#await}), so binding one wait per round of a polling
+   * loop keeps nothing.
+   */
   Wait bind(Wait wait);
 
   /**
