@@ -229,7 +229,8 @@ final class Scope<S> implements StateScope<S> {
   /**
    * Closes the scope (draining thread, after the final handlers): waits for tasks up to the
    * bound, then closes resources and releases holds in reverse order. Returns the failures as one
-   * exception, or null.
+   * exception, or null. An interrupt of the calling thread does not cut it short; it is
+   * re-asserted on return (see the interrupt policy in the design notes).
    */
   @Nullable ScopeCloseException close(Duration bound) {
     Interrupts interrupts = new Interrupts();
