@@ -329,8 +329,8 @@ final class Scope<S> implements StateScope<S> {
     if (phase != OPEN) throw ended(what);
   }
 
-  private IllegalStateException ended(String what) {
-    return new IllegalStateException("cannot " + what + ": the scope of " + state()
+  private ScopeEndedException ended(String what) {
+    return new ScopeEndedException("cannot " + what + ": the scope of " + state()
         + " (activation " + tick + ") of machine " + machine.id() + " has ended");
   }
 

@@ -67,7 +67,7 @@ public sealed interface StateScope<S> permits Scope {
    * Starts a named task on a new virtual thread (or the machine's thread factory); it is
    * interrupted when the scope ends.
    *
-   * @throws IllegalStateException if the scope has ended
+   * @throws ScopeEndedException if the scope has ended
    */
   Task<@Nullable Void> fork(String name, Action body);
 
@@ -79,7 +79,7 @@ public sealed interface StateScope<S> permits Scope {
    * tasks have ended, in reverse order of registration.
    *
    * @throws E what the opener throws (nothing is registered then)
-   * @throws IllegalStateException if the scope has ended (the new resource is closed first)
+   * @throws ScopeEndedException if the scope has ended (the new resource is closed first)
    */
   <R extends AutoCloseable, E extends Exception> R open(Opener<R, E> opener) throws E;
 
@@ -96,7 +96,7 @@ public sealed interface StateScope<S> permits Scope {
    *
    * @throws InterruptedException if interrupted while waiting for the entry (see above)
    * @throws Exception what entering the context threw (nothing is held then)
-   * @throws IllegalStateException if the scope has ended
+   * @throws ScopeEndedException if the scope has ended
    */
   void hold(String name, Context context) throws Exception;
 

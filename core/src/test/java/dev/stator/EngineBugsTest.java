@@ -430,6 +430,52 @@ class EngineBugsTest {
     m.close();
   }
 
+  // LIBRARY GAP (examples): a stale task whose open() was refused because its scope had ended
+  // counted as a task failure (logged, recorded as Exception) instead of a cancellation.
+  @Test
+  void gap_aStaleTaskRefusedByItsEndedScopeIsCancelledNotFailed() throws Exception {
+    Schema<String> s = Schema.named("gap").state("Work").build();
+    AtomicReference<dev.stator.supervision.Task<?>> task = new AtomicReference<>();
+    CountDownLatch interrupted = new CountDownLatch(1);
+    CountDownLatch tryOpen = new CountDownLatch(1);
+    AtomicReference<Throwable> refused = new AtomicReference<>();
+    Machine<String> m = Machine.of(s).scopeCloseTimeout(Duration.ofMillis(200))
+        .onState("Work", e -> {
+          StateScope<String> scope = e.scope();
+          task.set(scope.fork("stale", () -> {
+            try {
+              new CountDownLatch(1).await();
+            } catch (InterruptedException ie) {
+              interrupted.countDown();
+            }
+            while (tryOpen.getCount() != 0) { // outlives the close bound, ignoring interrupts
+              try {
+                tryOpen.await();
+              } catch (InterruptedException again) {
+                // stubborn on purpose
+              }
+            }
+            try {
+              scope.open(() -> () -> { });
+            } catch (ScopeEndedException ex) {
+              refused.set(ex);
+              throw ex;
+            }
+          }));
+        }).build();
+    m.add("Work");
+    m.remove("Work");
+    assertThat(interrupted.await(5, TimeUnit.SECONDS)).isTrue();
+    tryOpen.countDown();
+    task.get().future().handle((v, t) -> null).get(5, TimeUnit.SECONDS);
+    assertThat(refused.get()).hasMessageContaining("has ended");
+    assertThat(task.get().status()).isEqualTo(dev.stator.supervision.Task.Status.CANCELLED);
+    assertThat(m.lastError()).as("recorded error").satisfiesAnyOf(
+        e -> assertThat(e).isNull(),
+        e -> assertThat(e).hasMessageContaining("did not end")); // the close bound's report
+    m.close();
+  }
+
   private static void await(CyclicBarrier b) {
     try {
       b.await(10, TimeUnit.SECONDS);
