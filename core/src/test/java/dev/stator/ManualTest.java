@@ -45,6 +45,37 @@ class ManualTest {
 
   enum Door { Open, Closed, Locked }
 
+  static final Schema<Door> DOOR = Schema.of(Door.class)
+      .state(Door.Open,   s -> s.remove(Door.Closed, Door.Locked))
+      .state(Door.Closed, s -> s.remove(Door.Open))
+      .state(Door.Locked, s -> s.require(Door.Closed))
+      .build();
+
+  // manual section 2: a refusal says why
+  @Test
+  void manualRefusalReason() {
+    try (Machine<Door> door = Machine.of(DOOR).id("door").tracer(logged()).build()) {
+      Result r = door.add(Door.Locked);
+      assertThat(r.status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(r.reason()).isEqualTo("Locked requires Closed");
+      assertThat(r.failures()).isEmpty();
+    }
+    assertThat(log).containsExactly("[door] #1 add[Locked] CANCELED: Locked requires Closed");
+  }
+
+  // manual section 6: the close transition
+  @Test
+  void manualCloseTransition() {
+    try (Machine<Door> door = Machine.of(DOOR).id("door").tracer(logged())
+        .onExiting(Door.Closed, e -> log.add("closing: " + e.kind())).build()) {
+      door.add(Door.Closed);
+    }
+    assertThat(log).containsExactly(
+        "[door] #1 add[Closed] +Closed (Closed=1)",
+        "closing: CLOSE",
+        "[door] #2 close -Closed (Closed=2)");
+  }
+
   @Test
   void readmeExample() {
     Schema<Door> schema = Schema.of(Door.class)
