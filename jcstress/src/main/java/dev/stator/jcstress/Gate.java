@@ -16,7 +16,8 @@ import org.openjdk.jcstress.infra.collectors.TestResult;
  * Runs jcstress with the given options and turns its results into an exit code for the build:
  * every test must pass, and every control test (a class whose name ends with {@code Control})
  * must FAIL, proving that the run could observe a forbidden outcome. Exits 1 otherwise, or if a
- * selected test produced no result.
+ * selected test produced no result. Prints every test's outcomes with their counts, and how long
+ * the run took.
  *
  * <p>{@code java -cp <classpath> dev.stator.jcstress.Gate -t 'dev\.stator\.jcstress\..*' -m quick}
  * takes jcstress's own options.
@@ -25,6 +26,7 @@ public final class Gate {
   private Gate() {}
 
   public static void main(String[] args) throws Exception {
+    long start = System.nanoTime();
     Options opts = new Options(args);
     if (!opts.parse()) System.exit(2);
     JCStress jcstress = new JCStress(opts);
@@ -54,7 +56,7 @@ public final class Gate {
 
     List<String> problems = new ArrayList<>();
     System.out.println();
-    System.out.println("Stator jcstress gate:");
+    System.out.printf("Stator jcstress gate (%d s):%n", (System.nanoTime() - start) / 1_000_000_000L);
     for (Map.Entry<String, Verdict> e : verdicts.entrySet()) {
       String test = e.getKey();
       Verdict v = e.getValue();
@@ -63,9 +65,7 @@ public final class Gate {
           control ? "control" : "test", v.runs, v.samples, v.failed,
           v.errors.isEmpty() ? "" : ", errors " + v.errors);
       System.out.println(line);
-      if (control || v.failed > 0) {
-        v.outcomes.forEach((o, n) -> System.out.printf("      %-24s %,d%n", "[" + o + "]", n));
-      }
+      v.outcomes.forEach((o, n) -> System.out.printf("      %-40s %,d%n", "[" + o + "]", n));
       if (v.runs == 0) {
         problems.add(test + ": no result");
       } else if (!v.errors.isEmpty()) {
