@@ -317,7 +317,7 @@ final class MachineImpl<S> extends MachineBase<S> {
           throw full;
         }
         drain(me, g);
-        result = mine.queued() ? mine : mine;
+        result = mine;
       }
     } catch (Abandoned a) {
       leaveAbandoned(me);
@@ -406,7 +406,6 @@ final class MachineImpl<S> extends MachineBase<S> {
    * {@link Config#DRAIN_BATCH} queued mutations; false if no thread could be started.
    */
   private boolean handOff(Generation<S> g) {
-    Thread[] self = new Thread[1];
     Thread t = newDrainThread(() -> {
       Thread me = Thread.currentThread();
       g.thread = me;
@@ -417,7 +416,6 @@ final class MachineImpl<S> extends MachineBase<S> {
       }
     });
     if (t == null) return false;
-    self[0] = t;
     g.thread = null; // before start: the new thread writes itself
     t.start(); // Thread.start hb the new thread's actions
     return true;
