@@ -479,6 +479,10 @@ final class MachineImpl<S> extends MachineBase<S> {
     }
     if (closed) { // close may have begun before our push: refuse it only if it did not run
       m.fail(closedError(m.kind, m.called));
+      // Close may have finished too, after its last look at the inbox: then nobody else will
+      // take our push out (finishClose writes TERMINAL, then empties the inbox; we pushed, then
+      // read `running`: one of the two sees the other).
+      if (running == TERMINAL) failQueued();
       if (m.failed()) throw m.failure();
     }
   }
@@ -1262,7 +1266,13 @@ final class MachineImpl<S> extends MachineBase<S> {
   @Override
   public void close() {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    if (!TERMINATED.compareAndSet(this, null, done)) return; // closed before
+    if (!TERMINATED.compareAndSet(this, null, done)) { // closed before: wait as the first did
+      Generation<S> g = running;
+      CompletableFuture<Void> first = terminated;
+      Thread me = Thread.currentThread();
+      if (first != null && !(g != null && g.isDrainer(me)) && me != owner) awaitClose(first);
+      return;
+    }
     closed = true; // then look for the holder: see the Dekker note in the design
     Thread me = Thread.currentThread();
     Generation<S> g = running;
