@@ -1125,7 +1125,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   @Override
   public Wait whenQueue(Result result) {
     java.util.Objects.requireNonNull(result, "result");
-    return MachineWait.of(result.future());
+    return MachineWait.of(result.future(), this, "whenQueue(" + result + ")");
   }
 
   @Override
@@ -1143,7 +1143,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       }
       if (isTerminated()) cf.complete(null);
     }
-    return MachineWait.of(cf);
+    return MachineWait.of(cf, this, "whenClosed()");
   }
 
   long tickAt(int i) {
@@ -1506,7 +1506,7 @@ final class MachineImpl<S> extends MachineBase<S> {
           : Thread.ofVirtual().name("stator-drain-", 0).factory();
       this.ownerFactory = factory != null ? factory
           : Thread.ofPlatform().daemon().name("stator-owner-", 0).factory();
-      this.timeoutNanos = timeout == null ? 0 : timeout.toNanos();
+      this.timeoutNanos = timeout == null ? 0 : Scope.saturatedNanos(timeout);
       this.scopeCloseNanos = scopeClose;
       this.taskFactory = factory != null ? factory
           : Thread.ofVirtual().name("stator-task-", 0).factory();
