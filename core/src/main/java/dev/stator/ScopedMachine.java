@@ -26,7 +26,10 @@ final class ScopedMachine<S> extends MachineBase<S> {
 
   @Override
   Result submit(MutationKind kind, long called, byte @Nullable [] order, Args args, int flags) {
-    if (!scope.isCurrent()) return Result.CANCELED; // cheap early answer; checked again at run
+    if (!scope.isCurrent()) { // cheap early answer; checked again when it runs
+      return Outcome.of(false, "the scope of " + scope.state() + " (activation " + scope.tick
+          + ") has ended", java.util.List.of());
+    }
     return m.submit(kind, called, order, args, flags, scope);
   }
 
