@@ -69,10 +69,10 @@ import java.util.function.Consumer;
  * starts k+1; teardown in reverse even when the body is interrupted; a failing teardown does not
  * stop the others; every error surfaces, suppressed in the first; the interruption propagates
  * after teardown, which itself runs with the interrupt status clear). A machine is an actor: it
- * has no caller to give an interruption back to, a failing {@code xState} handler does not undo
- * its state's activation, and a mutation's {@code Result} does not carry the failures of its
- * handlers or scope closes (see {@link StageFailures}); rebuilding Lifespan's contract out of
- * relations would take more glue than it saves. The states earn their place elsewhere: each
+ * has no caller to give an interruption back to, and a failing {@code xState} handler does not
+ * undo its state's activation (the mutation is {@code EXECUTED}; what failed is in
+ * {@link Result#failures()}, as are the failures of the scopes it ended); rebuilding Lifespan's
+ * contract out of relations would take more glue than it saves. The states earn their place elsewhere: each
  * stage's resources have one owner that releases them on every path, the stages are visible
  * ({@code /health}, the log, {@code when(Listener)}), and a stage failing <em>at runtime</em> is
  * an error state that ends {@link #run} and so shuts the server down in order.
@@ -87,8 +87,11 @@ import java.util.function.Consumer;
  * calls {@code add}/{@code remove} runs the transition, so every stage's setup runs on the thread
  * running the server, and interrupting that thread reaches a setup step that blocks. (A confined
  * machine would run them on its owner thread, where the interrupt of the server's thread could
- * not reach them.) Teardowns run there too, except after a runtime failure, when the thread that
- * reported it may run them; {@code run} waits for each.
+ * not reach them.) Teardowns run there too, except after a runtime failure, when the machine's
+ * drain thread (made by the thread factory) may run them; {@code run} waits for each. The worker
+ * reports its failure through its stage's scope, and a mutation made through a scope from a
+ * thread that is not draining the machine is always queued and drained by another thread: the
+ * worker's thread never runs its own stage's teardown, which waits for it to end.
  */
 public final class HelloServer {
   /** The stages; {@code Exception} is the built-in error state. */
@@ -156,7 +159,6 @@ public final class HelloServer {
 
   private final Options options;
   private final AtomicBoolean ran = new AtomicBoolean();
-  private final StageFailures failures = new StageFailures(STAGES);
   private final List<String> audit = new CopyOnWriteArrayList<>();
   private final AtomicLong served = new AtomicLong();
   private final AtomicLong retired = new AtomicLong();
@@ -214,7 +216,7 @@ public final class HelloServer {
 
   private Machine<Stage> newMachine() {
     Machine.Builder<Stage> b = Machine.of(SCHEMA).id("hello-server").handlers(new Handlers())
-        .tracer(failures).threadFactory(options.threadFactory)
+        .threadFactory(options.threadFactory)
         .handlerTimeout(BOUND); // a stage's setup runs in its xState handler: bind, start a thread
     if (options.log) b.log();
     return b.build();
@@ -222,24 +224,45 @@ public final class HelloServer {
 
   /** Step k: activates the stage; if its setup failed, ends it (closing what it opened) and throws. */
   private Stage start(Machine<Stage> m, Stage stage) throws Exception {
-    Result.Status status = m.add(stage).await(BOUND);
-    Throwable failed = failures.take(stage.name());
-    if (status == Result.Status.EXECUTED && failed == null) return stage;
-    Exception error = failed != null ? asException(failed)
-        : new IllegalStateException("stage " + stage + " was refused; active: " + m.activeNames());
+    Result added = m.add(stage);
+    Result.Status status = added.await(BOUND);
+    Exception error = status == Result.Status.EXECUTED ? firstOf(added.failures())
+        : new IllegalStateException("stage " + stage + " was refused (" + added.reason()
+            + "); active: " + m.activeNames());
+    if (error == null) return stage;
     if (m.is(stage)) { // a final handler cannot undo the activation: end it, closing its scope
-      m.remove(stage).await(BOUND);
-      Throwable closing = failures.take(stage.name());
-      if (closing != null && closing != error) error.addSuppressed(closing);
+      Result removed = m.remove(stage);
+      if (removed.await(BOUND) == Result.Status.EXECUTED) {
+        for (Throwable t : removed.failures()) {
+          if (t != error) error.addSuppressed(t);
+        }
+      }
     }
     throw error;
   }
 
   /** Teardown of step k: deactivates the stage; its scope closes; throws what failed. */
   private void stop(Machine<Stage> m, Stage stage) throws Exception {
-    m.remove(stage).await(BOUND);
-    Throwable failed = failures.take(stage.name());
-    if (failed != null) throw asException(failed);
+    Result removed = m.remove(stage);
+    if (removed.await(BOUND) != Result.Status.EXECUTED) {
+      throw new IllegalStateException("stage " + stage + " could not be stopped ("
+          + removed.reason() + "); active: " + m.activeNames());
+    }
+    Exception error = firstOf(removed.failures());
+    if (error != null) throw error;
+  }
+
+  /** The first of {@code failures} with the others suppressed in it; null if there is none. */
+  private static Exception firstOf(List<Throwable> failures) {
+    Exception first = null;
+    for (Throwable t : failures) {
+      if (first == null) {
+        first = asException(t);
+      } else if (t != first) {
+        first.addSuppressed(t);
+      }
+    }
+    return first;
   }
 
   /** Blocks until interrupted (throws) or a stage fails at runtime (returns the failure). */
@@ -289,13 +312,9 @@ public final class HelloServer {
         } catch (Exception failure) {
           reported.set(failure);
           // A runtime failure of this stage: the error state ends run(), which shuts down.
-          // LIBRARY GAP: a mutation made on this (the worker's) thread can leave this thread
-          // draining the machine, running mutations other threads queued meanwhile: here the
-          // run thread's teardown of this very stage, whose stop() cannot wait for the thread
-          // it runs on. Only confined mode queues without draining, and it would move every
-          // stage's setup off the run thread, out of reach of its interrupt. So the error is
-          // handed over from a thread of its own, which may drain whatever follows.
-          options.threadFactory.newThread(() -> scope.machine().addError(failure)).start();
+          // Made through the scope, the mutation is queued and drained by another thread, so
+          // this (the worker's) thread never runs the stage's teardown, which waits for it.
+          scope.machine().addError(failure);
           throw failure;
         }
       }, audit);

@@ -22,7 +22,9 @@ public interface AgentExecutor {
      * Publishes {@code event} and waits until it is persisted and fanned out. Returns false if it
      * was refused: the request already ended (canceled, or the task finished first), or the store
      * threw while saving it (the task then fails with that exception and this request is
-     * interrupted).
+     * interrupted). An event that ends the request (an interrupted or terminal status; for the
+     * cancel hook, a terminal one) ends the caller's turn: it returns true with the calling
+     * thread's interrupt status set, and the agent should return.
      */
     boolean emit(TaskEvent event);
 

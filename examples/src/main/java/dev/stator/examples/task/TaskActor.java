@@ -27,12 +27,15 @@ import java.util.function.Consumer;
  * interrupts the running request and calls the agent's cancel hook; once the task is terminal
  * and its producers have ended, the actor retires.
  *
- * <p>Everything that decides the lifecycle is a state of {@link #SCHEMA}, and every handler runs
- * on the machine's one owner thread ({@code confined}): the request queue and the fan-out are
- * touched only there. Producers and the cancel hook are tasks of the {@code Executing} and
- * {@code Canceling} scopes and publish through those scopes, so an event of a request that has
- * ended is refused, never applied. Subscriptions are owned by the {@code Live} scope: they end,
- * and requests still queued are rejected, on every path by which the task ends.
+ * <p>Everything that decides the lifecycle is a state of {@link #SCHEMA}, and the request queue
+ * and the fan-out are touched only by handlers, which the machine runs one transition at a time
+ * (on the thread that finds it idle, or on a drain thread of its own). Producers and the cancel
+ * hook are tasks of the {@code Executing} and {@code Canceling} scopes and publish through those
+ * scopes, so an event of a request that has ended is refused, never applied; their events are
+ * always drained by another thread, never by the task that made them. The event that ends a
+ * request ends its producer's state in the same transition. Subscriptions are owned by the
+ * {@code Live} scope: they end, and requests still queued are rejected, on every path by which
+ * the task ends.
  *
  * <p><b>Store failures.</b> The task is loaded before the actor exists ({@link TaskRegistry}):
  * a store that throws then fails the start, and no actor is made. Afterwards an event is applied
@@ -54,24 +57,19 @@ public final class TaskActor implements AutoCloseable {
     Retired, Exception
   }
 
-  // LIBRARY GAP: a scope task that awaits the Result of a mutation ending its own scope is
-  // interrupted at the commit, before the Result completes, so it cannot learn that its event
-  // was applied. Hence no event ends its producer's scope in its own transition: Executing and
-  // Canceling do not require Live and Terminal does not remove them; anyState queues their
-  // removal, and cancelingEnter refuses a cancel once the task has ended.
   static final Schema<Life> SCHEMA = Schema.of(Life.class)
       .state(Starting, s -> s.require(Live).remove(Executing, Canceling))
       .state(Submitted, s -> status(s).remove(Working, InputRequired, AuthRequired))
       .state(Working, s -> status(s).remove(Submitted, InputRequired, AuthRequired))
-      .state(InputRequired, s -> status(s).remove(Submitted, Working, AuthRequired))
-      .state(AuthRequired, s -> status(s).remove(Submitted, Working, InputRequired))
+      .state(InputRequired, s -> status(s).remove(Submitted, Working, AuthRequired, Executing))
+      .state(AuthRequired, s -> status(s).remove(Submitted, Working, InputRequired, Executing))
       .state(Completed, s -> s.require(Terminal))
       .state(Canceled, s -> s.require(Terminal))
       .state(Failed, s -> s.require(Terminal))
       .state(Rejected, s -> s.require(Terminal))
       .state(Terminal, s -> s.remove(Live))
-      .state(Executing, s -> s.remove(Retired))
-      .state(Canceling, s -> s.remove(Executing, Retired))
+      .state(Executing, s -> s.require(Live))
+      .state(Canceling, s -> s.require(Live).remove(Executing))
       .state(Request, s -> s.require(Live).multi())
       .state(Subscribe, s -> s.require(Live).multi())
       .state(Artifact, s -> s.require(Live).multi())
@@ -82,9 +80,18 @@ public final class TaskActor implements AutoCloseable {
    * the first negotiation handler, which takes every refusal an event can meet (the first
    * terminal status wins; one request at a time; after a failed save only FAILED) and then
    * saves the event as its last act, so that a transition commits only a saved event. No other
-   * negotiation handler may refuse a transition that carries an event (cancelingEnter sees no
-   * event; terminalTerminal refuses only when anyEnter does, or in a no-op it does not run in).
-   * anyState then fans the saved task out. */
+   * negotiation handler may refuse a transition that carries an event (terminalTerminal refuses
+   * only when anyEnter does, or in a no-op it does not run in). anyState then fans the saved
+   * task out.
+   *
+   * The end of a request is one transition with its final event: an interrupted status removes
+   * Executing; a terminal one removes Live, which Executing and Canceling require (so a cancel
+   * after the end is refused by the relations, and the hook never runs then). The producer (or
+   * hook) that published that event is interrupted at the commit, as its scope ends, and its
+   * emit still returns true: a ticket's outcome is decided at the commit, before the scopes it
+   * ends are told. Its scope then is no longer current, which is how a producer learns that it
+   * ended its request. Those scopes close, awaiting their tasks, before the transition is over,
+   * so Retired (auto, once Terminal holds) comes after the producers have ended. */
 
   private static Schema.Relations<Life> status(Schema.Relations<Life> s) {
     return s.require(Live).multi().remove(Starting);
@@ -123,14 +130,14 @@ public final class TaskActor implements AutoCloseable {
   private final TaskStore store;
   private final Consumer<TaskActor> onRetired;
   final Machine<Life> machine;
-  // Owner thread only (handlers):
+  // Handlers only (the machine runs one transition at a time and orders them, whatever thread):
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private Subscription.Hub hub = new Subscription.Hub();
   private Subscription requestStream; // the running request's, until its final status
   private int requests;
   private Task saved; // the task after the event being negotiated: anyEnter writes, anyState reads
   private Throwable storeFailure; // the first save that threw: after it only FAILED is applied
-  // Written by the owner thread (anyState), read by any thread:
+  // Written by a handler (anyState), read by any thread:
   private volatile Task current; // the task as last applied (saved, unless the store is down)
   private volatile Throwable failure; // what failed the task, once its FAILED event is applied
 
@@ -142,10 +149,8 @@ public final class TaskActor implements AutoCloseable {
     this.agent = agent;
     this.store = store;
     this.onRetired = onRetired;
-    // LIBRARY GAP: confined, so that a task's mutation never runs on the task's own thread: a
-    // task that drains the transition ending its own scope gets a spurious ScopeCloseException.
     Machine.Builder<Life> b = Machine.of(SCHEMA).id("task " + id)
-        .handlers(this, MethodHandles.lookup()).confined().threadFactory(threads);
+        .handlers(this, MethodHandles.lookup()).threadFactory(threads);
     this.machine = (log ? b.log() : b).build();
   }
 
@@ -223,9 +228,10 @@ public final class TaskActor implements AutoCloseable {
       machine.whenNot(Starting).await(timeout);
       machine.add(Canceling);
       machine.when(Terminal).await(timeout);
-      // LIBRARY GAP: a wait already true when made completes at once, even between a
-      // transition's commit and its final handlers (which persist the event); a no-op mutation,
-      // processed after that transition, is the barrier before reading the task.
+      // The wait reflects the committed state: it may complete between the terminal
+      // transition's commit and its final handlers, which publish the task. That transition was
+      // made by the agent's or the hook's task, so this thread holds no ticket for it; the
+      // ticket of a mutation made after it (a no-op) completes only once it is over.
       machine.remove(Starting).await(timeout);
     } catch (MachineClosedException closed) {
       // retired or closed: the task as last applied has the last word
@@ -251,7 +257,7 @@ public final class TaskActor implements AutoCloseable {
     return "TaskActor[" + id + " " + machine.activeNames() + "]";
   }
 
-  // ---------------------------------------------------------------- handlers (owner thread)
+  // ---------------------------------------------------------------- handlers
 
   void liveState(Event<Life> e) {
     StateScope<Life> scope = e.scope();
@@ -285,12 +291,10 @@ public final class TaskActor implements AutoCloseable {
     Sink sink = new Sink(scope.machine());
     scope.fork("execute " + id + "/" + p.id, () -> {
       agent.execute(ctx, sink);
-      if (sink.last == null) sink.status(Task.State.FAILED, "agent returned without final status");
+      // Still current: no event of this request ended it (its final status would have ended
+      // Executing), nor did a cancel.
+      if (scope.isCurrent()) sink.status(Task.State.FAILED, "agent returned without final status");
     });
-  }
-
-  boolean cancelingEnter(Event<Life> e) {
-    return e.machine().is(Live); // the hook is never called once the task has ended
   }
 
   void cancelingState(Event<Life> e) {
@@ -299,7 +303,9 @@ public final class TaskActor implements AutoCloseable {
     Sink sink = new Sink(scope.machine());
     scope.fork("cancel " + id, () -> {
       agent.cancel(ctx, sink);
-      if (!sink.ended()) sink.status(Task.State.CANCELED, "canceled");
+      // Still current: the task has not ended (a terminal status, the hook's or any other,
+      // would have ended Canceling).
+      if (scope.isCurrent()) sink.status(Task.State.CANCELED, "canceled");
     });
   }
 
@@ -356,8 +362,6 @@ public final class TaskActor implements AutoCloseable {
         requestStream.end(); // even if canceled, the requester sees the final status
         requestStream = null;
       }
-      if (ev.isTerminal()) m.remove(List.of(Executing, Canceling), Args.NONE);
-      else if (ev.endsRequest()) m.remove(Executing);
     }
     if (!pending.isEmpty() && m.is(Live) && !m.any(List.of(Starting, Executing, Canceling))) {
       m.add(List.of(Executing, Working), Args.of(EVENT,
@@ -378,38 +382,29 @@ public final class TaskActor implements AutoCloseable {
     };
   }
 
-  /** Publishes through a scope's view of the machine: refused once the scope has ended. */
+  /**
+   * Publishes through a scope's view of the machine: refused once the scope has ended. An event
+   * that ends the scope (the request's final status; for the hook, a terminal one) returns true
+   * with the calling thread's interrupt status set.
+   */
   private static final class Sink implements EventSink {
     private final Machine<Life> view;
-    // LIBRARY GAP (see SCHEMA): the request's end is queued after its final event, so the
-    // producer cannot ask its scope whether it published one; the sink remembers.
-    private volatile TaskEvent last; // the accepted event that ended the request
 
     Sink(Machine<Life> view) {
       this.view = view;
     }
 
-    boolean ended() {
-      return last != null && last.isTerminal();
-    }
-
     @Override
     public boolean emit(TaskEvent event) {
       List<Life> to = event.state() == null ? List.of(Artifact) : statesOf(event.state());
-      boolean ok;
       try {
-        Result r = view.add(to, Args.of(EVENT, event));
-        try {
-          ok = r.await(EMIT_BOUND) == Result.Status.EXECUTED;
-        } catch (InterruptedException ie) { // our scope ended: r is then still queued, and refused
-          Thread.currentThread().interrupt();
-          ok = r.executed();
-        }
+        return view.add(to, Args.of(EVENT, event)).await(EMIT_BOUND) == Result.Status.EXECUTED;
+      } catch (InterruptedException ie) { // another transition ended our scope: this one is refused
+        Thread.currentThread().interrupt();
+        return false;
       } catch (TimeoutException | MachineClosedException gone) {
-        ok = false;
+        return false;
       }
-      if (ok && event.endsRequest()) last = event;
-      return ok;
     }
   }
 }

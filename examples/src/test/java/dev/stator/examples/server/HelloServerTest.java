@@ -284,11 +284,24 @@ class HelloServerTest {
     assertThat(outcome.getSuppressed()).isEmpty(); // reported once, not again by the teardown
     assertThat(probe.events).containsExactlyElementsOf(FULL_LIFE);
     assertRefused(running.uri());
+    // The worker reported its failure from its own thread, through its stage's scope: that
+    // mutation drained elsewhere, so the worker's thread ran no teardown (Worker's waits for it).
+    Thread worker = probe.threadOf.get("audit GET /hello crash #1");
+    assertThat(worker).isNotNull();
+    for (Stage stage : List.of(Stage.Listener, Stage.Worker, Stage.Registry)) {
+      Thread tornDownBy = probe.threadOf.get("tornDown " + stage);
+      assertThat(tornDownBy).as("teardown of %s", stage).isNotSameAs(worker);
+      assertThat(tornDownBy == run.thread || threads.threads().contains(tornDownBy))
+          .as("%s torn down by the run thread or a thread of the server's factory, not %s",
+              stage, tornDownBy)
+          .isTrue();
+    }
   }
 
   /** Records the stages' setups and teardowns; fails or blocks where a test says. */
   static final class RecordingProbe implements HelloServer.Probe {
     final List<String> events = new CopyOnWriteArrayList<>();
+    final Map<String, Thread> threadOf = new ConcurrentHashMap<>(); // the last thread of each event
     private final Map<String, Exception> failures = new ConcurrentHashMap<>();
     private final Map<String, CountDownLatch> blocks = new ConcurrentHashMap<>();
 
@@ -305,6 +318,7 @@ class HelloServerTest {
 
     private void happen(String event, boolean record) throws Exception {
       if (record) events.add(event);
+      threadOf.put(event, Thread.currentThread());
       CountDownLatch entered = blocks.get(event);
       if (entered != null) {
         entered.countDown();

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The twelve cases of the task actor, each deterministic (latches, no sleeps), each leak-checked. */
+/** The thirteen cases of the task actor, each deterministic (latches, no sleeps), each leak-checked. */
 class TaskActorTest {
   static final Duration T = Duration.ofSeconds(5);
 
@@ -151,11 +151,19 @@ class TaskActorTest {
         awaitUninterruptibly(release);
       }
     });
-    registry(agent((ctx, sink) -> sink.status(COMPLETED, "done"), NO_HOOK), store);
+    CountDownLatch go = new CountDownLatch(1);
+    registry(agent((ctx, sink) -> {
+      go.await();
+      sink.status(COMPLETED, "done");
+    }, NO_HOOK), store);
     TaskActor actor = registry.actor("t1");
     Subscription early = actor.subscribe(64, T);
     Subscription request = actor.send("go");
-    await(applyingTerminal); // the owner thread is inside the terminal transition
+    // send() has returned: this thread no longer drains the machine (a caller that finds it
+    // idle runs its mutation and whatever is queued meanwhile), so the producer's event will
+    // run on a drain thread of the machine.
+    go.countDown();
+    await(applyingTerminal); // a drain thread is inside the terminal transition
     Subscription during = actor.subscribe(64, T); // queued behind it
     release.countDown();
 
@@ -487,9 +495,8 @@ class TaskActorTest {
     assertThat(drain(actor.send("weather?")))
         .containsExactly("snapshot SUBMITTED", "WORKING", "INPUT_REQUIRED");
     assertThat(registry.live("t8")).isSameAs(actor);
-    assertThat(actor.machine.is(TaskActor.Life.InputRequired)).isTrue();
-    // The producer's state ends in a transition queued after the one that ended the stream.
-    actor.machine.whenNot(TaskActor.Life.Executing).await(T);
+    // The status that ended the stream ended the producer's state in the same transition.
+    assertThat(actor.machine.is(TaskActor.Life.Executing)).isFalse();
     assertThat(actor.machine.is(TaskActor.Life.InputRequired)).isTrue();
 
     Subscription resubscribed = registry.actor("t8").subscribe(64, T);
@@ -639,5 +646,43 @@ class TaskActorTest {
     for (int i = 0; i < 200; i++) assertThat(artifacts.get(i)).isEqualTo("a" + i);
     assertThat(version).isEqualTo(memory.get("t12").orElseThrow().version());
     awaitRetired(actor);
+  }
+
+  // ---------------------------------------------------------------------------------- 13
+
+  @Test
+  void producerPublishingItsFinalStatusIsToldItWasAppliedAndNeverRunsATransition() throws Exception {
+    java.util.Map<String, Thread> savedBy = new java.util.concurrent.ConcurrentHashMap<>();
+    TaskStore store = hooked(memory, (id, ev) -> {
+      if (ev != null) savedBy.put(ev.toString(), Thread.currentThread());
+    });
+    AtomicReference<Thread> producer = new AtomicReference<>();
+    AtomicBoolean artifactApplied = new AtomicBoolean();
+    AtomicBoolean interruptedAfterArtifact = new AtomicBoolean(true);
+    AtomicBoolean finalApplied = new AtomicBoolean();
+    AtomicBoolean interruptedAfterFinal = new AtomicBoolean();
+    registry(agent((ctx, sink) -> {
+      producer.set(Thread.currentThread());
+      artifactApplied.set(sink.artifact("a1"));
+      interruptedAfterArtifact.set(Thread.currentThread().isInterrupted());
+      finalApplied.set(sink.status(COMPLETED, "done")); // ends this producer's own scope
+      interruptedAfterFinal.set(Thread.currentThread().isInterrupted());
+    }, NO_HOOK), store);
+    TaskActor actor = registry.actor("t13");
+    assertThat(drain(actor.send("go")))
+        .containsExactly("snapshot SUBMITTED", "WORKING", "artifact a1", "COMPLETED");
+    awaitRetired(actor);
+
+    assertThat(artifactApplied).isTrue();
+    assertThat(interruptedAfterArtifact).isFalse();
+    assertThat(finalApplied).as("the final status was applied and its producer told so").isTrue();
+    assertThat(interruptedAfterFinal).as("its scope ended in that transition").isTrue();
+    // Its events were drained by another thread: it never ran the transition ending its scope.
+    assertThat(savedBy.get("artifact 'a1'")).isNotNull().isNotSameAs(producer.get());
+    assertThat(savedBy.get("COMPLETED 'done'")).isNotNull().isNotSameAs(producer.get());
+    Task done = memory.get("t13").orElseThrow();
+    assertThat(done.state()).isEqualTo(COMPLETED);
+    assertThat(done.message()).isEqualTo("done"); // not "agent returned without final status"
+    assertThat(retired).containsExactly("t13");
   }
 }
