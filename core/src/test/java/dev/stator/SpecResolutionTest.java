@@ -397,4 +397,42 @@ class SpecResolutionTest {
     assertThatThrownBy(() -> Schema.of(Err.class).state(Err.Exception, r -> r.require(Err.Busy))
         .build()).hasMessageContaining("the built-in state Exception requires [Busy]");
   }
+
+  // ---------------------------------------------------------------- R10 auto
+
+  @Test
+  void R10_anAutoStateThatDoesNotActivateHasNoEffect() {
+    Schema<String> s = Schema.named("r10")
+        .state("November")
+        .state("Charlie", r -> r.auto().remove("Kilo"))
+        .state("Kilo", r -> r.auto().remove("November"))
+        .build();
+    try (Machine<String> m = Machine.of(s).build()) {
+      assertThat(m.set("November").status()).isEqualTo(Result.Status.EXECUTED);
+      // Resolved together, Kilo removes November and Charlie removes Kilo; Kilo is dropped and
+      // the auto mutation resolved again with Charlie alone, which leaves November active.
+      assertThat(m.activeNames()).containsExactly("November", "Charlie");
+      assertThat(m.snapshot().tick("November")).isEqualTo(1);
+      assertThat(m.snapshot().tick("Kilo")).isZero();
+    }
+  }
+
+  @Test
+  void R10_anAutoStateMissingItsRequirementPullsInNothing() {
+    List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Schema<String> s = Schema.named("r10r")
+        .state("Go")
+        .state("Needed")
+        .state("Eager", r -> r.auto().require("Needed").add("Target"))
+        .state("Target")
+        .build();
+    try (Machine<String> m = Machine.of(s).onAnyEnter(e -> ran.add(e.kind().name())).build()) {
+      assertThat(m.add("Go").status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.activeNames()).containsExactly("Go");
+      assertThat(m.snapshot().tick("Target")).isZero(); // not pulled in by an Eager that failed
+      assertThat(ran).containsExactly("ADD"); // no auto transition at all
+      m.add("Needed");
+      assertThat(m.activeNames()).containsExactly("Go", "Needed", "Eager", "Target");
+    }
+  }
 }
