@@ -436,6 +436,7 @@ class EngineBugsTest {
   void gap_aStaleTaskRefusedByItsEndedScopeIsCancelledNotFailed() throws Exception {
     Schema<String> s = Schema.named("gap").state("Work").build();
     AtomicReference<dev.stator.supervision.Task<?>> task = new AtomicReference<>();
+    CountDownLatch started = new CountDownLatch(1);
     CountDownLatch interrupted = new CountDownLatch(1);
     CountDownLatch tryOpen = new CountDownLatch(1);
     AtomicReference<Throwable> refused = new AtomicReference<>();
@@ -443,6 +444,7 @@ class EngineBugsTest {
         .onState("Work", e -> {
           StateScope<String> scope = e.scope();
           task.set(scope.fork("stale", () -> {
+            started.countDown();
             try {
               new CountDownLatch(1).await();
             } catch (InterruptedException ie) {
@@ -464,6 +466,7 @@ class EngineBugsTest {
           }));
         }).build();
     m.add("Work");
+    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue(); // a task cancelled unstarted never runs
     m.remove("Work");
     assertThat(interrupted.await(5, TimeUnit.SECONDS)).isTrue();
     tryOpen.countDown();
