@@ -560,9 +560,9 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   /**
-   * The auto states that the auto mutation adds (spec Q3, R9): the inactive auto states not
+   * The auto states that the auto mutation adds (spec Q3, R10): the inactive auto states not
    * removed by an active state, narrowed to those that survive resolution, re-resolved until
-   * every one of them does, so an auto state that cannot activate has no effect at all.
+   * every one of them does, so an auto state that cannot activate has no effect at all (R10).
    */
   private long autoStates(long before) {
     long autos = schema.auto & ~before;

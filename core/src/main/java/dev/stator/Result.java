@@ -51,7 +51,7 @@ public sealed interface Result permits Outcome, Mutation, Done {
   /**
    * Why a {@code CANCELED} mutation was refused, for example {@code "Locked requires Closed"},
    * {@code "handler lockedEnter refused"} or {@code "handler lockedEnter threw
-   * IllegalStateException: jammed"}; null unless the status is {@code CANCELED} (a refusal whose
+   * java.lang.IllegalStateException: jammed"}; null unless the status is {@code CANCELED} (a refusal whose
    * reason is not recorded, such as a shared {@link #CANCELED} constant, is also null).
    */
   @Nullable String reason();
