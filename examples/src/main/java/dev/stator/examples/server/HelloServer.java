@@ -72,10 +72,10 @@ import java.util.function.Consumer;
  * has no caller to give an interruption back to, and a failing {@code xState} handler does not
  * undo its state's activation (the mutation is {@code EXECUTED}; what failed is in
  * {@link Result#failures()}, as are the failures of the scopes it ended); rebuilding Lifespan's
- * contract out of relations would take more glue than it saves. The states earn their place elsewhere: each
- * stage's resources have one owner that releases them on every path, the stages are visible
- * ({@code /health}, the log, {@code when(Listener)}), and a stage failing <em>at runtime</em> is
- * an error state that ends {@link #run} and so shuts the server down in order.
+ * contract out of relations would take more glue than it saves. The states earn their place
+ * elsewhere: each stage's resources have one owner that releases them on every path, the stages
+ * are visible ({@code /health}, the log, {@code when(Listener)}), and a stage failing <em>at
+ * runtime</em> is an error state that ends {@link #run} and so shuts the server down in order.
  *
  * <p>A stage's setup runs in its {@code xState} handler, although handlers should not block:
  * these setups are short (bind a port, start a thread), and the handler timeout is raised to the

@@ -399,7 +399,9 @@ public final class TaskActor implements AutoCloseable {
       List<Life> to = event.state() == null ? List.of(Artifact) : statesOf(event.state());
       try {
         return view.add(to, Args.of(EVENT, event)).await(EMIT_BOUND) == Result.Status.EXECUTED;
-      } catch (InterruptedException ie) { // another transition ended our scope: this one is refused
+      } catch (InterruptedException ie) {
+        // Our scope ended in another transition (or the machine closed): this event, still
+        // queued, will not be applied. Had this event ended the scope, await would have said so.
         Thread.currentThread().interrupt();
         return false;
       } catch (TimeoutException | MachineClosedException gone) {

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The thirteen cases of the task actor, each deterministic (latches, no sleeps), each leak-checked. */
+/** Thirteen cases of the task actor, each deterministic (latches, no sleeps), each leak-checked. */
 class TaskActorTest {
   static final Duration T = Duration.ofSeconds(5);
 
@@ -135,7 +135,12 @@ class TaskActorTest {
   }
 
   static void awaitRetired(TaskActor actor) throws Exception {
-    actor.machine.whenClosed().await(T);
+    try {
+      actor.machine.whenClosed().await(T);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError(actor + " did not retire within " + T + " (queued: "
+          + actor.machine.queueSize() + ", closing: " + actor.machine.isClosed() + ")", e);
+    }
   }
 
   // ---------------------------------------------------------------------------------- 1
@@ -651,7 +656,7 @@ class TaskActorTest {
   // ---------------------------------------------------------------------------------- 13
 
   @Test
-  void producerPublishingItsFinalStatusIsToldItWasAppliedAndNeverRunsATransition() throws Exception {
+  void producerPublishingItsFinalStatusIsToldItWasAppliedAndDrainsNothing() throws Exception {
     java.util.Map<String, Thread> savedBy = new java.util.concurrent.ConcurrentHashMap<>();
     TaskStore store = hooked(memory, (id, ev) -> {
       if (ev != null) savedBy.put(ev.toString(), Thread.currentThread());
