@@ -1301,7 +1301,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   private void awaitClose(CompletableFuture<Void> done) {
     Duration bound = config.scopeCloseNanos.plus(config.timeoutNanos > 0
         ? Duration.ofNanos(config.timeoutNanos) : Duration.ofSeconds(1));
-    long deadline = System.nanoTime() + Scope.saturatedNanos(bound);
+    long deadline = System.nanoTime() + saturatedNanos(bound);
     boolean interrupted = false;
     try {
       for (;;) { // uninterruptible: close must not be cut short by the closer's interrupt
@@ -1329,6 +1329,13 @@ final class MachineImpl<S> extends MachineBase<S> {
     }
   }
 
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE / 2;
+    }
+  }
 
   /**
    * Finishes close while holding {@code g}, exactly once: the close transition, every scope,

@@ -122,7 +122,7 @@ final class Mutation implements Result {
     Status now = finalStatus();
     if (now != null) return now;
     try {
-      return futureRef().get(Scope.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+      return futureRef().get(saturatedNanos(timeout), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       throw Result.rethrow(e);
     } catch (InterruptedException e) {
@@ -134,6 +134,13 @@ final class Mutation implements Result {
     }
   }
 
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+  }
 
   /** Whether the ticket was failed (machine closed); its failure then is {@link #failure()}. */
   boolean failed() {
