@@ -820,11 +820,16 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   // ================================================================ watchdog
 
-  /** Whether a thread holds the machine (watchdog, see Watchdog's design). */
+  /**
+   * Whether a thread holds the machine (watchdog, see Watchdog's design). A closed machine is
+   * never busy, so the watchdog lets it go (spec X5); the confined owner, once it has finished
+   * the close, never parks again and must not read as awake.
+   */
   boolean busy() {
-    if (config.confined) return !ownerParked;
     Generation<S> g = running;
-    return g != null && g != TERMINAL;
+    if (g == TERMINAL) return false;
+    if (config.confined) return !ownerParked;
+    return g != null;
   }
 
   /**

@@ -3,6 +3,9 @@ package dev.stator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
-/** Golden tests for docs/spec.md §7 (close: X1-X4). */
+/** Golden tests for docs/spec.md §7 (close: X1-X5). */
 class SpecCloseTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -396,6 +399,39 @@ class SpecCloseTest {
     assertThat(exitThread.get()).isSameAs(owners.threads().get(0));
     assertThat(owners.joinAll(WAIT)).isEmpty(); // the owner thread ended
     assertThat(m.active()).isEmpty();
+  }
+
+  /**
+   * A watched machine (a handler and a handler timeout) that ran a transition and closed is
+   * collectable: the engine let it go. The first engine v2 kept every closed confined machine in
+   * the watchdog's list for ever (its owner thread, gone, never read as parked).
+   */
+  @Test
+  void X5_aClosedMachineIsNotKeptAliveByTheEngine() throws Exception {
+    for (boolean confined : new boolean[] {false, true}) {
+      ReferenceQueue<Object> queue = new ReferenceQueue<>();
+      WeakReference<Object> ref = closedWatchedMachine(confined, queue);
+      Reference<?> collected = null;
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (collected == null && System.nanoTime() < deadline) {
+        System.gc();
+        collected = queue.remove(50); // waits for the collector to enqueue it
+      }
+      assertThat(collected).as("closed machine collected (confined: %s)", confined)
+          .isSameAs(ref);
+    }
+  }
+
+  private static WeakReference<Object> closedWatchedMachine(boolean confined,
+      ReferenceQueue<Object> queue) throws Exception {
+    Machine.Builder<Link> b = Machine.of(LINK).handlerTimeout(Duration.ofSeconds(5))
+        .onState(Link.Session, e -> { });
+    if (confined) b.confined();
+    Machine<Link> m = b.build();
+    assertThat(m.add(Link.Session).await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    m.close();
+    assertThat(m.whenClosed().isDone()).isTrue();
+    return new WeakReference<>(m, queue);
   }
 
   /**
