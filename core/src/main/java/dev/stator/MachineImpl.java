@@ -1306,7 +1306,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   private void awaitClose(CompletableFuture<Void> done) {
     Duration bound = config.scopeCloseNanos.plus(config.timeoutNanos > 0
         ? Duration.ofNanos(config.timeoutNanos) : Duration.ofSeconds(1));
-    long deadline = System.nanoTime() + saturatedNanos(bound);
+    long deadline = System.nanoTime() + Scope.saturatedNanos(bound);
     boolean interrupted = false;
     try {
       for (;;) { // uninterruptible: close must not be cut short by the closer's interrupt
@@ -1331,14 +1331,6 @@ final class MachineImpl<S> extends MachineBase<S> {
       LiveMachines.remove(serial);
     } finally {
       if (interrupted) Thread.currentThread().interrupt();
-    }
-  }
-
-  private static long saturatedNanos(Duration d) {
-    try {
-      return d.toNanos();
-    } catch (ArithmeticException e) {
-      return Long.MAX_VALUE / 2;
     }
   }
 

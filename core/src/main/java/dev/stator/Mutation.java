@@ -122,7 +122,7 @@ final class Mutation implements Result {
     Status now = finalStatus();
     if (now != null) return now;
     try {
-      return futureRef().get(saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+      return futureRef().get(Scope.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       throw Result.rethrow(e);
     } catch (InterruptedException e) {
@@ -131,14 +131,6 @@ final class Mutation implements Result {
         return Status.EXECUTED;
       }
       throw e;
-    }
-  }
-
-  private static long saturatedNanos(Duration d) {
-    try {
-      return d.toNanos();
-    } catch (ArithmeticException e) {
-      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
     }
   }
 

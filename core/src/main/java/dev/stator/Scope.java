@@ -351,8 +351,8 @@ final class Scope<S> implements StateScope<S> {
   static long saturatedNanos(Duration d) {
     try {
       return d.toNanos();
-    } catch (ArithmeticException e) {
-      return Long.MAX_VALUE;
+    } catch (ArithmeticException e) { // half the range: now + bound must not overflow either
+      return d.isNegative() ? 0 : Long.MAX_VALUE / 2;
     }
   }
 
