@@ -17,7 +17,7 @@ import org.jspecify.annotations.Nullable;
  *
  * {@snippet :
  * Result r = machine.add(Conn.Connecting);
- * if (r.status() == Result.Status.QUEUED) {
+ * if (r.status() == Status.QUEUED) {
  *   r.await(Duration.ofSeconds(1)); // EXECUTED or CANCELED
  * }
  * }
@@ -34,16 +34,6 @@ public sealed interface Result permits Outcome, Mutation, Done {
 
   /** A mutation that ran and was refused by the relations or a negotiation handler. */
   Result CANCELED = Outcome.CANCELED;
-
-  /** The status of a mutation. */
-  enum Status {
-    /** Ran and was accepted: the active set now reflects it (it may have changed nothing). */
-    EXECUTED,
-    /** Ran and was refused: nothing changed. */
-    CANCELED,
-    /** Waiting in the machine's queue. */
-    QUEUED
-  }
 
   /** The status now; {@code QUEUED} until a queued mutation has been processed. */
   Status status();

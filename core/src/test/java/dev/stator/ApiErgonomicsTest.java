@@ -29,13 +29,13 @@ class ApiErgonomicsTest {
     try (Machine<S> m = Machine.of(SCHEMA)
         .onAnyEnter(e -> log.add(e.kind() + " " + e.calledNames()))
         .build()) {
-      assertThat(m.add(S.B, S.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(S.B, S.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(S.A, S.B);
-      assertThat(m.add(S.C, S.D, S.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(S.C, S.D, S.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(S.A, S.B, S.C, S.D);
-      assertThat(m.remove(S.D, S.B).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.remove(S.D, S.B).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(S.A, S.C);
-      assertThat(m.set(S.D, S.B).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.set(S.D, S.B).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(S.B, S.D);
       // One transition per call (calledNames() lists the called states in schema order).
       assertThat(log).containsExactly("ADD [A, B]", "ADD [A, C, D]", "REMOVE [B, D]",
@@ -46,7 +46,7 @@ class ApiErgonomicsTest {
   @Test
   void severalStatesInOneCallAreAcceptedOrRefusedTogether() {
     try (Machine<S> m = Machine.of(SCHEMA).build()) {
-      assertThat(m.add(S.B, S.C).status()).isEqualTo(Result.Status.CANCELED); // C requires A
+      assertThat(m.add(S.B, S.C).status()).isEqualTo(Status.CANCELED); // C requires A
       assertThat(m.active()).isEmpty();
       assertThatThrownBy(() -> m.add(S.A, S.B, (S) null))
           .isInstanceOf(NullPointerException.class);
@@ -63,11 +63,11 @@ class ApiErgonomicsTest {
       m.add(S.A);
       Machine<S> scoped = viaScope.get();
       // From a thread other than the drainer, a scope's mutation is queued (spec SC2).
-      assertThat(scoped.add(S.B, S.D).await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+      assertThat(scoped.add(S.B, S.D).await(WAIT)).isEqualTo(Status.EXECUTED);
       m.remove(S.A);
-      assertThat(scoped.add(S.B, S.D).await(WAIT)).isEqualTo(Result.Status.CANCELED);
-      assertThat(scoped.remove(S.B, S.D).await(WAIT)).isEqualTo(Result.Status.CANCELED);
-      assertThat(scoped.set(S.A, S.C).await(WAIT)).isEqualTo(Result.Status.CANCELED);
+      assertThat(scoped.add(S.B, S.D).await(WAIT)).isEqualTo(Status.CANCELED);
+      assertThat(scoped.remove(S.B, S.D).await(WAIT)).isEqualTo(Status.CANCELED);
+      assertThat(scoped.set(S.A, S.C).await(WAIT)).isEqualTo(Status.CANCELED);
       assertThat(m.active()).containsExactly(S.B, S.D);
     }
   }
@@ -88,9 +88,9 @@ class ApiErgonomicsTest {
         .onExiting(S.A, e -> log(e))
         .onExit(S.B, e -> seen.add("bExit"))
         .build()) {
-      assertThat(m.add(S.A, S.B).status()).isEqualTo(Result.Status.EXECUTED);
-      assertThat(m.add(S.C).status()).isEqualTo(Result.Status.CANCELED);
-      assertThat(m.remove(S.A, S.B).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(S.A, S.B).status()).isEqualTo(Status.EXECUTED);
+      assertThat(m.add(S.C).status()).isEqualTo(Status.CANCELED);
+      assertThat(m.remove(S.A, S.B).status()).isEqualTo(Status.EXECUTED);
       assertThat(seen).containsExactly(
           "anyEnter", "bEnter",          // add(A, B); aEnter is a gate that logs nothing
           "anyEnter",                    // add(C), refused by cEnter
@@ -105,7 +105,7 @@ class ApiErgonomicsTest {
           throw new IllegalStateException("no");
         })
         .build()) {
-      assertThat(m.add(S.B).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(S.B).status()).isEqualTo(Status.CANCELED);
       assertThat(m.is(S.B)).isFalse();
     }
   }
@@ -151,7 +151,7 @@ class ApiErgonomicsTest {
       door.add(Door.Locked);
       door.add(Door.Open);
       assertThat(door.is(Door.Locked)).isFalse();
-      assertThat(door.add(Door.Closed, Door.Locked).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(door.add(Door.Closed, Door.Locked).status()).isEqualTo(Status.EXECUTED);
       assertThat(door.active()).containsExactly(Door.Closed, Door.Locked);
     }
     assertThat(lines).element(3)

@@ -63,9 +63,9 @@ class BinderTest {
     try (Machine<Conn> m = Machine.of(CONN).handlers(h).build()) {
       m.add(Conn.Session);
       h.refuse = true;
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.CANCELED);
       h.refuse = false;
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.EXECUTED);
       m.remove(Conn.Session);
       assertThat(h.log).containsExactly("connectedEnter", "connectedEnter", "connectedState",
           "connectedEnd", "sessionEnd true");
@@ -84,9 +84,9 @@ class BinderTest {
     try (Machine<Conn> m = Machine.of(CONN).handlers(h).build()) {
       m.add(Conn.Session);
       h.refuse = true;
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.CANCELED);
       h.refuse = false;
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.EXECUTED);
       assertThat(h.log).containsExactly("connectedEnter", "connectedEnter", "connectedState");
     }
   }

@@ -291,8 +291,8 @@ class ConcurrencyStressTest {
             return true;
           }
           spawned.add(r);
-          if (strict ? r.status() != Result.Status.QUEUED
-              : r.status() != Result.Status.QUEUED && !r.canceled()) {
+          if (strict ? r.status() != Status.QUEUED
+              : r.status() != Status.QUEUED && !r.canceled()) {
             violation("mutation from handler " + e.handler() + " returned " + r.status());
           }
         }
@@ -513,7 +513,7 @@ class ConcurrencyStressTest {
             immediateResults.incrementAndGet();
             // Q2: a thread's earlier mutations ran before the one that just ran here.
             for (Result earlier : mine) {
-              if (earlier.status() == Result.Status.QUEUED && !m.isClosed()) {
+              if (earlier.status() == Status.QUEUED && !m.isClosed()) {
                 violation("a mutation ran on its thread before the thread's earlier " + earlier);
                 break;
               }
@@ -525,7 +525,7 @@ class ConcurrencyStressTest {
             res.future().whenComplete((status, failure) -> {
               if (failure != null) return;
               for (Result earlier : before) { // Q2: FIFO per thread
-                if (earlier.status() == Result.Status.QUEUED && !m.isClosed()) {
+                if (earlier.status() == Status.QUEUED && !m.isClosed()) {
                   violation("ticket " + index + " completed before an earlier " + earlier);
                   return;
                 }
@@ -616,7 +616,7 @@ class ConcurrencyStressTest {
       assertThat(stuck).as("results that did not complete (before any fence)").isEmpty();
       for (int i = 0; i < 2; i++) {
         Result fence = m.remove(St.Fence);
-        assertThat(fence.await(left())).isEqualTo(Result.Status.EXECUTED);
+        assertThat(fence.await(left())).isEqualTo(Status.EXECUTED);
       }
     }
 
@@ -660,8 +660,8 @@ class ConcurrencyStressTest {
     private void awaitFinal(Result r, List<String> stuck, boolean closeAllowed)
         throws InterruptedException {
       try {
-        Result.Status s = r.await(left());
-        if (s != Result.Status.EXECUTED && s != Result.Status.CANCELED) stuck.add(r + " " + s);
+        Status s = r.await(left());
+        if (s != Status.EXECUTED && s != Status.CANCELED) stuck.add(r + " " + s);
       } catch (TimeoutException e) {
         stuck.add(r + " still QUEUED at the end of the run");
       } catch (MachineClosedException e) {

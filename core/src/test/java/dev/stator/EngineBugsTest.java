@@ -47,7 +47,7 @@ class EngineBugsTest {
     Thread caller = Thread.ofVirtual().start(() -> m1.add("Stuck"));
     assertThat(m1.whenError().future().get(5, TimeUnit.SECONDS)).isNull();
     assertThat(m1.lastError()).isInstanceOf(HandlerTimeoutException.class);
-    assertThat(m1.add("Other").await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(m1.add("Other").await(WAIT)).isEqualTo(Status.EXECUTED);
     // Another machine is still watched.
     Machine<String> m2 = Machine.of(s).handlerTimeout(Duration.ofMillis(50))
         .onState("Stuck", e -> block(never)).build();
@@ -152,7 +152,7 @@ class EngineBugsTest {
     Result r = m.remove("Work");
     boolean stillInterrupted = Thread.interrupted();
     assertThat(stillInterrupted).as("the caller's interrupt is restored").isTrue();
-    assertThat(r.status()).isEqualTo(Result.Status.EXECUTED);
+    assertThat(r.status()).isEqualTo(Status.EXECUTED);
     assertThat(r.failures()).isEmpty();
     assertThat(endedBeforeClose).as("the resource closed after the task ended").isTrue();
     assertThat(m.hasError()).as("no false 'tasks did not end' error").isFalse();
@@ -197,7 +197,7 @@ class EngineBugsTest {
     idle.countDown();
     assertThat(m.whenNot("Work").future().get(5, TimeUnit.SECONDS)).isNull();
     m.close(); // waits for the transition that ended Work, and its scope close
-    assertThat(fromTask.get().status()).isNotEqualTo(Result.Status.CANCELED);
+    assertThat(fromTask.get().status()).isNotEqualTo(Status.CANCELED);
     assertThat(closer.get()).isNotNull().isNotSameAs(taskThread.get());
     assertThat(siblingEndedBeforeClose).isTrue();
   }
@@ -226,7 +226,7 @@ class EngineBugsTest {
     Result second = m.add("Second"); // queued: A drains it
     assertThat(second.queued()).isTrue();
     secondQueued.countDown();
-    assertThat(second.await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(second.await(WAIT)).isEqualTo(Status.EXECUTED);
     a.join();
     assertThat(secondSawInterrupt).isFalse();
     m.close();
@@ -254,7 +254,7 @@ class EngineBugsTest {
     go.countDown();
     assertThat(m.whenError().future().get(5, TimeUnit.SECONDS)).isNull();
     assertThat(m.lastError()).isInstanceOf(HandlerTimeoutException.class);
-    assertThat(r.await(WAIT)).isEqualTo(Result.Status.EXECUTED); // abandoned after commit
+    assertThat(r.await(WAIT)).isEqualTo(Status.EXECUTED); // abandoned after commit
     never.countDown();
     m.close();
   }
@@ -285,7 +285,7 @@ class EngineBugsTest {
     });
     release.countDown();
     done.get(10, TimeUnit.SECONDS);
-    assertThat(inCallback.get()).isEqualTo(Result.Status.EXECUTED);
+    assertThat(inCallback.get()).isEqualTo(Status.EXECUTED);
     a.join();
     m.close();
   }
@@ -339,7 +339,7 @@ class EngineBugsTest {
     release.countDown();
     caller.join();
     go.countDown(); // only now does the takeover thread run
-    assertThat(late2.get().await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(late2.get().await(WAIT)).isEqualTo(Status.EXECUTED);
     assertThat(sources).containsExactly("null");
     m.close();
   }

@@ -91,12 +91,12 @@ class LinearizabilityTest {
   /** Mutations that returned a ticket (another thread was draining); a coverage check. */
   static final AtomicLong QUEUED = new AtomicLong();
 
-  static Result.Status finish(Result r) {
+  static Status finish(Result r) {
     if (!r.queued()) return r.status();
     QUEUED.incrementAndGet();
     // Spin before parking: Lincheck's own threads busy-wait, and on a 2-core machine a parked
     // caller would wait for a scheduler tick (milliseconds) after the drainer completed it.
-    for (int i = 0; i < 100_000 && r.status() == Result.Status.QUEUED; i++) Thread.onSpinWait();
+    for (int i = 0; i < 100_000 && r.status() == Status.QUEUED; i++) Thread.onSpinWait();
     try {
       return r.await(GUARD);
     } catch (InterruptedException e) {
@@ -113,37 +113,37 @@ class LinearizabilityTest {
     private static final List<L> AB = List.of(L.A, L.B);
 
     @Operation
-    public Result.Status addA() {
+    public Status addA() {
       return finish(m.add(L.A));
     }
 
     @Operation
-    public Result.Status addB() {
+    public Status addB() {
       return finish(m.add(L.B));
     }
 
     @Operation
-    public Result.Status addC() { // CANCELED unless A is active (require)
+    public Status addC() { // CANCELED unless A is active (require)
       return finish(m.add(L.C));
     }
 
     @Operation
-    public Result.Status addD() { // multi: +2 on the clock while active
+    public Status addD() { // multi: +2 on the clock while active
       return finish(m.add(L.D));
     }
 
     @Operation
-    public Result.Status removeA() { // takes C with it
+    public Status removeA() { // takes C with it
       return finish(m.remove(L.A));
     }
 
     @Operation
-    public Result.Status toggleB() {
+    public Status toggleB() {
       return finish(m.toggle(L.B));
     }
 
     @Operation
-    public Result.Status setC() { // CANCELED: C alone lacks A
+    public Status setC() { // CANCELED: C alone lacks A
       return finish(m.set(L.C));
     }
 
@@ -183,12 +183,12 @@ class LinearizabilityTest {
     private final Machine<L> m = Machine.of(SCHEMA).build();
 
     @Operation
-    public Result.Status toggleA() {
+    public Status toggleA() {
       return finish(m.toggle(L.A));
     }
 
     @Operation
-    public Result.Status toggleB() {
+    public Status toggleB() {
       return finish(m.toggle(L.B));
     }
 

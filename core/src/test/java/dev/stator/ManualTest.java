@@ -56,7 +56,7 @@ class ManualTest {
   void manualRefusalReason() {
     try (Machine<Door> door = Machine.of(DOOR).id("door").tracer(logged()).build()) {
       Result r = door.add(Door.Locked);
-      assertThat(r.status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(r.status()).isEqualTo(Status.CANCELED);
       assertThat(r.reason()).isEqualTo("Locked requires Closed");
       assertThat(r.failures()).isEmpty();
     }
@@ -85,9 +85,9 @@ class ManualTest {
         .build();
 
     try (Machine<Door> door = Machine.of(schema).id("door").tracer(logged()).build()) {
-      assertThat(door.add(Door.Closed).status()).isEqualTo(Result.Status.EXECUTED);
-      assertThat(door.add(Door.Locked).status()).isEqualTo(Result.Status.EXECUTED);
-      assertThat(door.add(Door.Open).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(door.add(Door.Closed).status()).isEqualTo(Status.EXECUTED);
+      assertThat(door.add(Door.Locked).status()).isEqualTo(Status.EXECUTED);
+      assertThat(door.add(Door.Open).status()).isEqualTo(Status.EXECUTED);
       assertThat(door.is(Door.Locked)).isFalse();
     }
     assertThat(log).containsExactly(
@@ -145,9 +145,9 @@ class ManualTest {
     try (Machine<Conn> m = Machine.of(CONN).id("client").handlers(client).tracer(logged()).build()) {
       m.add(Conn.Connecting);
       client.allowed = false;
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.CANCELED);
       client.allowed = true;
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.EXECUTED);
       m.add(Conn.Disconnected);
     }
     assertThat(client.calls).containsExactly(
@@ -180,7 +180,7 @@ class ManualTest {
         .build()) {
       Result r = m.add(Conn.Connecting, Args.of(PEER, "10.0.0.7"));
       seen.add("caller: " + r.status());                       // EXECUTED, queue drained
-      assertThat(r.await(Duration.ofSeconds(1))).isEqualTo(Result.Status.EXECUTED);
+      assertThat(r.await(Duration.ofSeconds(1))).isEqualTo(Status.EXECUTED);
     }
     assertThat(seen).containsExactly(
         "from a handler: QUEUED", "connected to 10.0.0.7", "caller: EXECUTED");

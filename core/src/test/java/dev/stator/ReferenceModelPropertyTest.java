@@ -165,7 +165,7 @@ class ReferenceModelPropertyTest {
       m.add("K");
       // R2 pulls B and A; R4 drops B (A removes it), A (active K removes it), K (E2 removes it);
       // R5: targets A and B are both free again; A comes first in schema order and blocks B.
-      assertThat(m.add(List.of("E1", "E2"), Args.NONE).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(List.of("E1", "E2"), Args.NONE).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.activeNames()).containsExactly("A", "E1", "E2");
     }
   }
@@ -182,7 +182,7 @@ class ReferenceModelPropertyTest {
         .build();
     try (Machine<String> m = Machine.of(schema).build()) {
       // add K, then auto [E1, E2] resolves against {K} exactly as the add above.
-      assertThat(m.add("K").status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add("K").status()).isEqualTo(Status.EXECUTED);
       assertThat(m.activeNames()).containsExactly("A", "E1", "E2");
     }
   }
@@ -207,7 +207,7 @@ class ReferenceModelPropertyTest {
       m.add("K");
       // R2 pulls B, C and A; R4 drops them all (K removes them), then K (E removes it);
       // R5 pulls B, then A (B's target, before C in schema order); C conflicts with A.
-      assertThat(m.add("E").status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add("E").status()).isEqualTo(Status.EXECUTED);
       assertThat(m.activeNames()).containsExactly("A", "B", "E");
     }
   }
@@ -383,7 +383,7 @@ class ReferenceModelPropertyTest {
         trigger[0] = running[0];
         for (int j = running[0] + 1; j < ops.size(); j++) {
           Result t = ops.get(j).applyTo(e.machine(), spec, new IllegalStateException("op " + j));
-          if (t.status() != Result.Status.QUEUED) notQueued.add(j + ": " + t.status());
+          if (t.status() != Status.QUEUED) notQueued.add(j + ": " + t.status());
           tickets.add(t);
         }
       });
@@ -442,7 +442,7 @@ class ReferenceModelPropertyTest {
   }
 
   private static @Nullable String compareResult(String where, Result r, boolean executed) {
-    Result.Status want = executed ? Result.Status.EXECUTED : Result.Status.CANCELED;
+    Status want = executed ? Status.EXECUTED : Status.CANCELED;
     if (r.status() != want) return where + ": result " + r.status() + ", model says " + want;
     return null;
   }

@@ -35,7 +35,7 @@ class ScopeBugsTest {
   }
 
   private static Scope<S> activeScope(MachineImpl<S> m, S state) {
-    assertThat(m.add(state).status()).isEqualTo(Result.Status.EXECUTED);
+    assertThat(m.add(state).status()).isEqualTo(Status.EXECUTED);
     Scope<S> scope = m.latestScope(state);
     assertThat(scope).isNotNull();
     return scope;
@@ -213,7 +213,7 @@ class ScopeBugsTest {
         }
       });
       entering.await();
-      assertThat(m.remove(S.A).status()).isEqualTo(Result.Status.EXECUTED); // scope ends
+      assertThat(m.remove(S.A).status()).isEqualTo(Status.EXECUTED); // scope ends
       gate.countDown();
       assertThat(holdOutcome.get(WAIT.toSeconds(), TimeUnit.SECONDS))
           .isInstanceOf(IllegalStateException.class).hasMessageContaining("has ended");

@@ -77,8 +77,8 @@ class ScopeLeakTest {
         })
         .build();
     for (int i = 0; i < cycles; i++) {
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.EXECUTED);
-      assertThat(m.add(Conn.Disconnected).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.EXECUTED);
+      assertThat(m.add(Conn.Disconnected).status()).isEqualTo(Status.EXECUTED);
     }
     assertThat(opened.get()).isEqualTo(cycles);
     assertThat(closed.get()).isEqualTo(cycles);

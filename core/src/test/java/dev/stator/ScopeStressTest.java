@@ -145,8 +145,8 @@ class ScopeStressTest {
     }
     for (Thread t : workers) t.join();
     for (Result r : tickets) {
-      assertThat(r.await(Duration.ofSeconds(30))).isIn(Result.Status.EXECUTED,
-          Result.Status.CANCELED);
+      assertThat(r.await(Duration.ofSeconds(30))).isIn(Status.EXECUTED,
+          Status.CANCELED);
     }
     Snapshot snap = m.snapshot();
     for (int i = 0; i < snap.ticks().length; i++) {

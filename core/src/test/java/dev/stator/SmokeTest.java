@@ -24,8 +24,8 @@ class SmokeTest {
       void dryEnd(Event<W> e) { calls.add("dryEnd"); }
     }
     try (Machine<W> m = Machine.of(s).handlers(new H()).log().build()) {
-      assertThat(m.add(W.Dry).status()).isEqualTo(Result.Status.EXECUTED);
-      assertThat(m.add(W.Water).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(W.Dry).status()).isEqualTo(Status.EXECUTED);
+      assertThat(m.add(W.Water).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.activeNames()).containsExactly("Wet", "Water");
       assertThat(calls).containsExactly("dryExit", "dryEnd", "waterState", "wetState");
       assertThat(m.tick(W.Dry)).isEqualTo(2);

@@ -281,7 +281,7 @@ class SpecCloseTest {
 
     Result r = m.add(Link.Session);
 
-    assertThat(r.status()).isEqualTo(Result.Status.EXECUTED);
+    assertThat(r.status()).isEqualTo(Status.EXECUTED);
     assertThat(log).containsExactly(
         "close returned; closed=true session=true whenClosed=false",
         "anyState ADD", // the rest of the transition ran
@@ -293,7 +293,7 @@ class SpecCloseTest {
     assertThatThrownBy(() -> queued.get().await(WAIT))
         .isInstanceOf(MachineClosedException.class)
         .hasMessage("machine " + m.id() + " is closed; add[Other] refused");
-    assertThat(queued.get().status()).isEqualTo(Result.Status.QUEUED); // failed, not run
+    assertThat(queued.get().status()).isEqualTo(Status.QUEUED); // failed, not run
   }
 
   @Test
@@ -320,7 +320,7 @@ class SpecCloseTest {
     Thread busy = Thread.ofVirtual().start(() -> m.add(Link.Other));
     inHandler.await();
     Result queued = m.add(Link.Session);
-    assertThat(queued.status()).isEqualTo(Result.Status.QUEUED);
+    assertThat(queued.status()).isEqualTo(Status.QUEUED);
     AtomicBoolean closedWhenCloseReturned = new AtomicBoolean();
     Thread closer = Thread.ofVirtual().start(() -> {
       m.close();
@@ -390,7 +390,7 @@ class SpecCloseTest {
           return true;
         })
         .build();
-    assertThat(m.add(Link.Session).await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(m.add(Link.Session).await(WAIT)).isEqualTo(Status.EXECUTED);
 
     m.close();
 
@@ -428,7 +428,7 @@ class SpecCloseTest {
         .onState(Link.Session, e -> { });
     if (confined) b.confined();
     Machine<Link> m = b.build();
-    assertThat(m.add(Link.Session).await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(m.add(Link.Session).await(WAIT)).isEqualTo(Status.EXECUTED);
     m.close();
     assertThat(m.whenClosed().isDone()).isTrue();
     return new WeakReference<>(m, queue);
@@ -465,7 +465,7 @@ class SpecCloseTest {
             if (k >= 20_000) return; // far below the queue limit
             try {
               Result r = m.add(Link.Other, Args.of(id, k));
-              if (r.status() == Result.Status.QUEUED) {
+              if (r.status() == Status.QUEUED) {
                 tickets.put(k, r);
               } else {
                 reported.put(k, r.status());
@@ -499,7 +499,7 @@ class SpecCloseTest {
           if (ran.contains(k)) wrong.add(k + " was reported refused by close after it ran");
         } else if (!ran.contains(k)) {
           wrong.add(k + " was reported " + outcome + " but never ran");
-        } else if (outcome != (k % 3 != 0 ? Result.Status.EXECUTED : Result.Status.CANCELED)) {
+        } else if (outcome != (k % 3 != 0 ? Status.EXECUTED : Status.CANCELED)) {
           wrong.add(k + " ran and was reported " + outcome);
         }
       }

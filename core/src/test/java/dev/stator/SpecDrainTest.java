@@ -49,9 +49,9 @@ class SpecDrainTest {
         })
         .build();
     out[0] = m;
-    assertThat(m.add("Start").status()).isEqualTo(Result.Status.EXECUTED);
+    assertThat(m.add("Start").status()).isEqualTo(Status.EXECUTED);
     returned.countDown(); // the caller is back while mutations are still queued
-    assertThat(tickets[QUEUED - 1].await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(tickets[QUEUED - 1].await(WAIT)).isEqualTo(Status.EXECUTED);
     assertThat(sawReturn).as("the caller returned after 1,024 queued mutations").isTrue();
     assertThat(overlap).as("handlers ran one at a time").isFalse();
     assertThat(m.tick("Item")).isEqualTo(1 + 2L * (QUEUED - 1));
@@ -127,10 +127,10 @@ class SpecDrainTest {
       m.add("Work");
       go.countDown();
       assertThat(done.await(WAIT.toMillis() * 3, TimeUnit.MILLISECONDS)).isTrue();
-      assertThat(seen.get("raw status")).isEqualTo(Result.Status.QUEUED);
-      assertThat(seen.get("viewed status")).isEqualTo(Result.Status.QUEUED);
-      assertThat(seen.get("raw outcome")).isEqualTo(Result.Status.EXECUTED);
-      assertThat(seen.get("viewed outcome")).isEqualTo(Result.Status.EXECUTED);
+      assertThat(seen.get("raw status")).isEqualTo(Status.QUEUED);
+      assertThat(seen.get("viewed status")).isEqualTo(Status.QUEUED);
+      assertThat(seen.get("raw outcome")).isEqualTo(Status.EXECUTED);
+      assertThat(seen.get("viewed outcome")).isEqualTo(Status.EXECUTED);
       assertThat(seen.get("raw thread")).isNotSameAs(taskThread.get());
       assertThat(seen.get("viewed thread")).isNotSameAs(taskThread.get());
       assertThat(((Thread) seen.get("raw thread")).getName())

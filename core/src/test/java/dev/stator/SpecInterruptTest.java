@@ -43,7 +43,7 @@ class SpecInterruptTest {
     boolean restored = Thread.interrupted(); // reads and clears
 
     assertThat(restored).isTrue();
-    assertThat(r.status()).isEqualTo(Result.Status.EXECUTED);
+    assertThat(r.status()).isEqualTo(Status.EXECUTED);
     assertThat(log).containsExactly("anyEnter clear", "aEnter clear", "aState clear",
         "anyEnter clear", "bState clear");
 
@@ -82,9 +82,9 @@ class SpecInterruptTest {
     });
     inA.await();
     Result b = m.add(S.B); // another caller's mutation: queued, drained by x
-    assertThat(b.status()).isEqualTo(Result.Status.QUEUED);
+    assertThat(b.status()).isEqualTo(Status.QUEUED);
     bQueued.countDown();
-    assertThat(b.await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(b.await(WAIT)).isEqualTo(Status.EXECUTED);
     x.join(WAIT.toMillis());
     assertThat(x.isAlive()).isFalse();
 
@@ -130,7 +130,7 @@ class SpecInterruptTest {
     Result r = m.remove(S.A, S.B); // ends and scope closes in reverse handler order: B, then A
     boolean after = Thread.interrupted();
 
-    assertThat(r.status()).isEqualTo(Result.Status.EXECUTED);
+    assertThat(r.status()).isEqualTo(Status.EXECUTED);
     assertThat(log).containsExactly("bEnd clear", "aEnd clear", "B's resource clear",
         "second opened, closed first clear", "first opened, closed last clear");
     assertThat(after).isFalse(); // what the handlers and closes left is discarded
@@ -164,7 +164,7 @@ class SpecInterruptTest {
       assertThat(caller.isAlive()).isFalse();
       assertThat(interruptedByWatchdog.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
       assertThat(atStart.get()).isEqualTo("clear");
-      assertThat(result.get().status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(result.get().status()).isEqualTo(Status.CANCELED);
       assertThat(result.get().reason()).contains("abandoned");
       // The watchdog's interrupt stays with the handler: the caller gets back what it carried.
       assertThat(flagAfter.get()).as("carried in: %s", carried).isEqualTo(carried);
@@ -258,7 +258,7 @@ class SpecInterruptTest {
     drainer.join(WAIT.toMillis());
     assertThat(drainer.isAlive()).isFalse();
     assertThat(log).containsExactly("task interrupted", "task ended", "resource closed");
-    assertThat(removed.get().status()).isEqualTo(Result.Status.EXECUTED);
+    assertThat(removed.get().status()).isEqualTo(Status.EXECUTED);
     assertThat(removed.get().failures()).isEmpty(); // no "tasks did not end" failure
     assertThat(interruptedAfter).isFalse(); // it arrived while draining: discarded (T2)
     m.close();

@@ -24,11 +24,11 @@ class SpecPhaseTest {
   void P1_P4_connectionLifecycleGoldenOrder() {
     Recorder<Conn> rec = new Recorder<>();
     try (Machine<Conn> m = rec.machine(CONN)) {
-      assertThat(m.add(Conn.Connecting).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Connecting).status()).isEqualTo(Status.EXECUTED);
       assertThat(rec.take()).containsExactly(
           "anyEnter", "sessionEnter", "connectingEnter",
           "sessionState", "connectingState", "anyState");
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.EXECUTED);
       assertThat(rec.take()).containsExactly(
           // the transition to Connected
           "anyEnter", "connectingExit", "connectedEnter",
@@ -38,7 +38,7 @@ class SpecPhaseTest {
           "anyEnter", "readyEnter", "sessionReady", "connectedReady",
           "readyState", "anyState");
       assertThat(m.active()).containsExactly(Conn.Session, Conn.Connected, Conn.Ready);
-      assertThat(m.add(Conn.Disconnected).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Disconnected).status()).isEqualTo(Status.EXECUTED);
       // exits and ends in reverse handler order: Ready before Connected before Session
       assertThat(rec.take()).containsExactly(
           "anyEnter", "readyExit", "connectedExit", "sessionExit", "disconnectedEnter",
@@ -68,7 +68,7 @@ class SpecPhaseTest {
       m.add(Conn.Connecting);
       rec.take();
       long time = m.snapshot().time();
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.CANCELED);
       assertThat(rec.take()).containsExactly("anyEnter", "connectingExit", "connectedEnter",
           "sessionConnected", "connectingConnected");
       assertThat(m.active()).containsExactly(Conn.Session, Conn.Connecting);
@@ -82,7 +82,7 @@ class SpecPhaseTest {
     Recorder<Conn> rec = new Recorder<>();
     rec.fail.add("connectingEnter");
     try (Machine<Conn> m = rec.builder(CONN, false).build()) {
-      assertThat(m.add(Conn.Connecting).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(Conn.Connecting).status()).isEqualTo(Status.CANCELED);
       assertThat(m.is(Conn.Connecting)).isFalse();
       assertThat(m.hasError()).isTrue();
       assertThat(m.lastError()).hasMessage("boom in connectingEnter");
@@ -111,7 +111,7 @@ class SpecPhaseTest {
     Recorder<Conn> rec = new Recorder<>();
     rec.fail.add("sessionState");
     try (Machine<Conn> m = rec.builder(CONN, false).build()) {
-      assertThat(m.add(Conn.Connecting).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Connecting).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(Conn.Session, Conn.Connecting);
       assertThat(m.hasError()).isTrue();
       assertThat(rec.take()).containsExactly("anyEnter", "sessionEnter", "connectingEnter",
@@ -299,9 +299,9 @@ class SpecPhaseTest {
     try (Machine<Conn> m = Machine.of(CONN).handlers(h).build()) {
       m.add(Conn.Session);
       h.refuse = true;
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.CANCELED);
       h.refuse = false;
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.EXECUTED);
       assertThat(h.log).containsExactly("connectedEnter", "connectedEnter", "connectedState");
     }
   }

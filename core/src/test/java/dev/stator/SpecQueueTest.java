@@ -37,8 +37,8 @@ class SpecQueueTest {
         })
         .onState(S.C, e -> log.add("cState from " + e.source()))
         .build()) {
-      assertThat(m.add(S.B).status()).isEqualTo(Result.Status.EXECUTED);
-      assertThat(inner.get().status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(S.B).status()).isEqualTo(Status.EXECUTED);
+      assertThat(inner.get().status()).isEqualTo(Status.EXECUTED);
       assertThat(log).containsExactly("bState sees C=false", "cState from " + m.id() + "/1");
     }
   }
@@ -55,11 +55,11 @@ class SpecQueueTest {
       Thread t = Thread.ofVirtual().start(() -> m.add(S.A));
       inHandler.await();
       Result r = m.add(S.B);
-      assertThat(r.status()).isEqualTo(Result.Status.QUEUED);
+      assertThat(r.status()).isEqualTo(Status.QUEUED);
       assertThat(m.queueSize()).isEqualTo(1);
       release.countDown();
-      assertThat(r.await(WAIT)).isEqualTo(Result.Status.EXECUTED);
-      assertThat(r.future().get()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(r.await(WAIT)).isEqualTo(Status.EXECUTED);
+      assertThat(r.future().get()).isEqualTo(Status.EXECUTED);
       t.join();
       assertThat(m.active()).contains(S.A, S.B);
       assertThat(m.queueSize()).isZero();
@@ -159,8 +159,8 @@ class SpecQueueTest {
           .hasMessageContaining("queue of machine " + m.id() + " is full (limit 2); add[D]");
       assertThat(m.queueSize()).isEqualTo(2);
       release.countDown();
-      assertThat(r1.await(WAIT)).isEqualTo(Result.Status.EXECUTED);
-      assertThat(r2.await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+      assertThat(r1.await(WAIT)).isEqualTo(Status.EXECUTED);
+      assertThat(r2.await(WAIT)).isEqualTo(Status.EXECUTED);
       t.join();
       assertThat(m.is(S.D)).isFalse();
     }
@@ -185,11 +185,11 @@ class SpecQueueTest {
         .onAnyState(e -> threads.add(Thread.currentThread()))
         .build();
     Result r = m.add(S.A);
-    assertThat(r.status()).isIn(Result.Status.QUEUED, Result.Status.EXECUTED);
-    assertThat(r.await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(r.status()).isIn(Status.QUEUED, Status.EXECUTED);
+    assertThat(r.await(WAIT)).isEqualTo(Status.EXECUTED);
     Thread other = Thread.ofVirtual().start(() -> m.add(S.B));
     other.join();
-    assertThat(m.add(S.C).await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(m.add(S.C).await(WAIT)).isEqualTo(Status.EXECUTED);
     assertThat(threads).containsExactly(made.get(0));
     m.close();
     made.get(0).join(WAIT.toMillis());
@@ -203,12 +203,12 @@ class SpecQueueTest {
     try (Machine<S> m = Machine.of(SCHEMA)
         .onState(S.ErrNet, e -> seen.add(e.error())).build()) {
       IllegalStateException boom = new IllegalStateException("net down");
-      assertThat(m.addError(S.ErrNet, boom).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.addError(S.ErrNet, boom).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.hasError()).isTrue();
       assertThat(m.is(S.ErrNet)).isTrue();
       assertThat(m.lastError()).isSameAs(boom);
       assertThat(seen).containsExactly(boom);
-      assertThat(m.removeError().status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.removeError().status()).isEqualTo(Status.EXECUTED);
       assertThat(m.hasError()).isFalse();
       assertThat(m.is(S.ErrNet)).isFalse(); // it requires Exception
     }
@@ -259,14 +259,14 @@ class SpecQueueTest {
         .hasMessageContaining("handler slowEnter of machine " + m.id())
         .hasMessageContaining("before commit");
     // The machine serves others meanwhile.
-    assertThat(m.add("Other").await(WAIT)).isEqualTo(Result.Status.EXECUTED);
-    assertThat(m.remove("Other").await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(m.add("Other").await(WAIT)).isEqualTo(Status.EXECUTED);
+    assertThat(m.remove("Other").await(WAIT)).isEqualTo(Status.EXECUTED);
     release.countDown();
     caller.join();
     assertThat(interrupted.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-    assertThat(slowResult.get().status()).isEqualTo(Result.Status.CANCELED);
+    assertThat(slowResult.get().status()).isEqualTo(Status.CANCELED);
     assertThat(slowResult.get().reason()).contains("abandoned");
-    assertThat(late.get().status()).isEqualTo(Result.Status.CANCELED);
+    assertThat(late.get().status()).isEqualTo(Status.CANCELED);
     assertThat(late.get().reason()).contains("abandoned");
     assertThat(caller.isInterrupted()).isFalse(); // the watchdog's interrupt does not leak
     assertThat(m.is("Slow")).isFalse();
@@ -285,7 +285,7 @@ class SpecQueueTest {
         throw new IllegalStateException("bad tracer");
       }
     }).build()) {
-      assertThat(m.add(S.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(S.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.is(S.A)).isTrue();
     }
   }
@@ -324,7 +324,7 @@ class SpecQueueTest {
       e.machine().add(S.B);
       e.machine().close();
     }).build();
-    assertThat(m.add(S.A).status()).isEqualTo(Result.Status.EXECUTED);
+    assertThat(m.add(S.A).status()).isEqualTo(Status.EXECUTED);
     assertThat(m.tick(S.A)).isEqualTo(2); // A was entered, then exited by the close transition
     assertThat(m.tick(S.B)).isZero(); // B was queued behind the close: it never ran
     assertThat(m.isClosed()).isTrue();

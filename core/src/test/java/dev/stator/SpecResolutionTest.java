@@ -169,7 +169,7 @@ class SpecResolutionTest {
     Schema<X> s = Schema.of(X.class)
         .state(X.A, r -> r.add(X.B)).state(X.B, r -> r.add(X.C)).build();
     try (Machine<X> m = Machine.of(s).build()) {
-      assertThat(m.add(X.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(X.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(X.A, X.B, X.C);
     }
   }
@@ -179,7 +179,7 @@ class SpecResolutionTest {
     Schema<X> s = Schema.of(X.class)
         .state(X.A, r -> r.add(X.B)).state(X.B, r -> r.require(X.E)).build();
     try (Machine<X> m = Machine.of(s).build()) {
-      assertThat(m.add(X.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(X.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(X.A);
     }
   }
@@ -202,9 +202,9 @@ class SpecResolutionTest {
     try (Machine<X> m = Machine.of(s).build()) {
       m.add(List.of(X.A, X.B, X.C), Args.NONE);
       assertThat(m.active()).containsExactly(X.A, X.B, X.C);
-      assertThat(m.remove(X.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.remove(X.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).isEmpty();
-      assertThat(m.add(X.C).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(X.C).status()).isEqualTo(Status.CANCELED);
     }
   }
 
@@ -213,7 +213,7 @@ class SpecResolutionTest {
     Schema<X> s = Schema.of(X.class).state(X.B, r -> r.remove(X.A)).build();
     try (Machine<X> m = Machine.of(s).build()) {
       m.add(X.A);
-      assertThat(m.add(X.B).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(X.B).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(X.B);
     }
   }
@@ -223,7 +223,7 @@ class SpecResolutionTest {
     Schema<X> s = Schema.of(X.class).state(X.A, r -> r.remove(X.B)).build();
     try (Machine<X> m = Machine.of(s).build()) {
       m.add(X.A);
-      assertThat(m.add(X.B).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(X.B).status()).isEqualTo(Status.CANCELED);
       assertThat(m.active()).containsExactly(X.A);
     }
   }
@@ -234,7 +234,7 @@ class SpecResolutionTest {
         .state(X.A, r -> r.remove(X.B)).state(X.B, r -> r.remove(X.A)).build();
     try (Machine<X> m = Machine.of(s).build()) {
       m.add(X.A);
-      assertThat(m.add(X.B).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(X.B).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(X.B);
     }
   }
@@ -244,8 +244,8 @@ class SpecResolutionTest {
     Schema<X> s = Schema.of(X.class)
         .state(X.A, r -> r.remove(X.B)).state(X.B, r -> r.remove(X.A)).build();
     try (Machine<X> m = Machine.of(s).build()) {
-      assertThat(m.add(List.of(X.B, X.A), Args.NONE).status()).isEqualTo(Result.Status.CANCELED);
-      assertThat(m.set(List.of(X.B, X.A), Args.NONE).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(List.of(X.B, X.A), Args.NONE).status()).isEqualTo(Status.CANCELED);
+      assertThat(m.set(List.of(X.B, X.A), Args.NONE).status()).isEqualTo(Status.CANCELED);
       assertThat(m.active()).isEmpty();
     }
     // Partially: as an auto mutation the survivor is the first named (schema order for auto).
@@ -265,7 +265,7 @@ class SpecResolutionTest {
         .state(X.C, r -> r.remove(X.B))
         .build();
     try (Machine<X> m = Machine.of(s).build()) {
-      assertThat(m.add(X.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(X.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(X.A, X.B);
     }
   }
@@ -280,10 +280,10 @@ class SpecResolutionTest {
         .state(W.Water, r -> r.add(W.Wet).remove(W.Dry))
         .build();
     try (Machine<W> m = Machine.of(s).build()) {
-      assertThat(m.add(W.Dry).status()).isEqualTo(Result.Status.EXECUTED);
-      assertThat(m.add(W.Water).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(W.Dry).status()).isEqualTo(Status.EXECUTED);
+      assertThat(m.add(W.Water).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(W.Wet, W.Water);
-      assertThat(m.add(W.Dry).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(W.Dry).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(W.Dry);
     }
   }
@@ -298,7 +298,7 @@ class SpecResolutionTest {
         .build();
     try (Machine<X> m = Machine.of(s).build()) {
       m.add(X.B);
-      assertThat(m.add(X.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(X.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(X.A, X.C);
     }
   }
@@ -309,7 +309,7 @@ class SpecResolutionTest {
         .state(X.A, r -> r.add(X.B)).state(X.C, r -> r.remove(X.B)).build();
     try (Machine<X> m = Machine.of(s).build()) {
       m.add(X.C);
-      assertThat(m.add(X.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(X.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.active()).containsExactly(X.A, X.C);
     }
   }
@@ -318,18 +318,18 @@ class SpecResolutionTest {
   void R6_addIsCanceledWhenACalledStateIsDroppedAndRemoveIsAccepted() {
     Schema<X> s = Schema.of(X.class).state(X.B, r -> r.require(X.A)).build();
     try (Machine<X> m = Machine.of(s).build()) {
-      assertThat(m.add(List.of(X.C, X.B), Args.NONE).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(m.add(List.of(X.C, X.B), Args.NONE).status()).isEqualTo(Status.CANCELED);
       assertThat(m.active()).isEmpty();
-      assertThat(m.remove(X.D).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.remove(X.D).status()).isEqualTo(Status.EXECUTED);
     }
   }
 
   @Test
   void R7_toggleDecidesWhenItRuns() {
     try (Machine<X> m = Machine.of(Schema.of(X.class).build()).build()) {
-      assertThat(m.toggle(X.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.toggle(X.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.is(X.A)).isTrue();
-      assertThat(m.toggle(X.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.toggle(X.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.is(X.A)).isFalse();
     }
     // Queued behind a handler that adds A: the toggle sees A active and removes it.
@@ -353,7 +353,7 @@ class SpecResolutionTest {
     try (Machine<X> m = rec.builder(s, false).build()) {
       m.add(X.A);
       rec.take();
-      assertThat(m.add(X.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(X.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(m.tick(X.A)).isEqualTo(3);
       assertThat(rec.take()).containsExactly("anyEnter", "aEnter", "aA", "aState", "anyState");
     }
@@ -367,12 +367,12 @@ class SpecResolutionTest {
       m.add(X.A);
       rec.take();
       long t = m.snapshot().time();
-      assertThat(m.add(X.A).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(X.A).status()).isEqualTo(Status.EXECUTED);
       assertThat(rec.take()).containsExactly("aA");
       assertThat(m.snapshot().time()).isEqualTo(t);
       rec.veto.add("aA");
-      assertThat(m.add(X.A).status()).isEqualTo(Result.Status.CANCELED);
-      assertThat(m.remove(X.B).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(X.A).status()).isEqualTo(Status.CANCELED);
+      assertThat(m.remove(X.B).status()).isEqualTo(Status.EXECUTED);
       assertThat(rec.take()).containsExactly("aA");
     }
   }
@@ -408,7 +408,7 @@ class SpecResolutionTest {
         .state("Kilo", r -> r.auto().remove("November"))
         .build();
     try (Machine<String> m = Machine.of(s).build()) {
-      assertThat(m.set("November").status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.set("November").status()).isEqualTo(Status.EXECUTED);
       // Resolved together, Kilo removes November and Charlie removes Kilo; Kilo is dropped and
       // the auto mutation resolved again with Charlie alone, which leaves November active.
       assertThat(m.activeNames()).containsExactly("November", "Charlie");
@@ -427,7 +427,7 @@ class SpecResolutionTest {
         .state("Target")
         .build();
     try (Machine<String> m = Machine.of(s).onAnyEnter(e -> ran.add(e.kind().name())).build()) {
-      assertThat(m.add("Go").status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add("Go").status()).isEqualTo(Status.EXECUTED);
       assertThat(m.activeNames()).containsExactly("Go");
       assertThat(m.snapshot().tick("Target")).isZero(); // not pulled in by an Eager that failed
       assertThat(ran).containsExactly("ADD"); // no auto transition at all

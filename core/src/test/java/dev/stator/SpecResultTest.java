@@ -46,7 +46,7 @@ class SpecResultTest {
       assertThat(m.add("X").reason()).isEqualTo("X is removed by Z"); // an active remover
       assertThat(m.add("H").reason()).isEqualTo("handler hEnter refused");
       Result threw = m.add("T");
-      assertThat(threw.status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(threw.status()).isEqualTo(Status.CANCELED);
       assertThat(threw.reason()).startsWith("handler tEnter threw ")
           .contains("IllegalStateException: jammed");
       assertThat(m.add("A").reason()).isNull(); // not CANCELED
@@ -69,12 +69,12 @@ class SpecResultTest {
       inBusy.await();
       Result requires = m.add("B");
       Result refused = m.add("H");
-      assertThat(requires.status()).isEqualTo(Result.Status.QUEUED);
+      assertThat(requires.status()).isEqualTo(Status.QUEUED);
       assertThat(requires.reason()).isNull(); // not decided yet
       release.countDown();
-      assertThat(requires.await(WAIT)).isEqualTo(Result.Status.CANCELED);
+      assertThat(requires.await(WAIT)).isEqualTo(Status.CANCELED);
       assertThat(requires.reason()).isEqualTo("B requires A");
-      assertThat(refused.await(WAIT)).isEqualTo(Result.Status.CANCELED);
+      assertThat(refused.await(WAIT)).isEqualTo(Status.CANCELED);
       assertThat(refused.reason()).isEqualTo("handler hEnter refused");
       busy.join(WAIT);
     }
@@ -108,7 +108,7 @@ class SpecResultTest {
       forked.await();
       m.remove("W");
       done.await();
-      assertThat(late.get().await(WAIT)).isEqualTo(Result.Status.CANCELED);
+      assertThat(late.get().await(WAIT)).isEqualTo(Status.CANCELED);
       assertThat(late.get().reason()).isEqualTo("the scope of W (activation 3) has ended");
       assertThat(m.is("A")).isFalse();
     }
@@ -142,10 +142,10 @@ class SpecResultTest {
       Result removeW = m.remove("W"); // queued first: it ends W's scope before A runs
       mutate.countDown();
       submitted.await();
-      assertThat(queued.get().status()).isEqualTo(Result.Status.QUEUED);
+      assertThat(queued.get().status()).isEqualTo(Status.QUEUED);
       release.countDown();
-      assertThat(removeW.await(WAIT)).isEqualTo(Result.Status.EXECUTED);
-      assertThat(queued.get().await(WAIT)).isEqualTo(Result.Status.CANCELED);
+      assertThat(removeW.await(WAIT)).isEqualTo(Status.EXECUTED);
+      assertThat(queued.get().await(WAIT)).isEqualTo(Status.CANCELED);
       assertThat(queued.get().reason()).isEqualTo("the scope of W (activation 1) has ended");
       assertThat(m.is("A")).isFalse();
       busy.join(WAIT);
@@ -188,7 +188,7 @@ class SpecResultTest {
         .build()) {
       // Final handlers, in the order they ran.
       Result b = m.add("B");
-      assertThat(b.status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(b.status()).isEqualTo(Status.EXECUTED);
       assertThat(b.failures()).containsExactly(first, second);
       assertThat(m.hasError()).isTrue(); // each also became an error mutation
       m.removeError();
@@ -201,7 +201,7 @@ class SpecResultTest {
       Result removeA = m.remove("A");
       assertThat(removeA.failures()).isEmpty(); // QUEUED
       release.countDown();
-      assertThat(removeA.await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+      assertThat(removeA.await(WAIT)).isEqualTo(Status.EXECUTED);
       List<Throwable> f = removeA.failures();
       assertThat(f).hasSize(2);
       assertThat(f.get(0)).isSameAs(endFailed);
@@ -229,9 +229,9 @@ class SpecResultTest {
       Result plain = m.add("A");
       Result withFailures = m.add("Z");
       Result withReason = m.add("X");
-      assertThat(plain.status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(plain.status()).isEqualTo(Status.EXECUTED);
       assertThat(plain.executed()).isTrue();
-      assertThat(withFailures.status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(withFailures.status()).isEqualTo(Status.EXECUTED);
       assertThat(withFailures).isNotSameAs(Result.EXECUTED); // it has failures of its own
       assertThat(withReason.canceled()).isTrue();
       assertThat(withReason).isNotSameAs(Result.CANCELED); // it has a reason of its own
@@ -241,7 +241,7 @@ class SpecResultTest {
       inBusy.await();
       Result ticket = m.add("B");
       release.countDown();
-      assertThat(ticket.await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+      assertThat(ticket.await(WAIT)).isEqualTo(Status.EXECUTED);
       assertThat(ticket.status()).isEqualTo(plain.status());
       assertThat(ticket).isNotSameAs(Result.EXECUTED).isNotEqualTo(Result.EXECUTED);
       busy.join(WAIT);
@@ -263,7 +263,7 @@ class SpecResultTest {
       Thread busy = Thread.ofVirtual().start(() -> m.add("Busy"));
       inBusy.await();
       Result a = m.add("A");
-      assertThat(a.status()).isEqualTo(Result.Status.QUEUED);
+      assertThat(a.status()).isEqualTo(Status.QUEUED);
       AtomicReference<Thread> callbackThread = new AtomicReference<>();
       var done = a.future().thenApply(status -> {
         callbackThread.set(Thread.currentThread());
@@ -310,7 +310,7 @@ class SpecResultTest {
       m.add(AB.A);
       done.await();
       assertThat(seen).containsExactly("await EXECUTED", "interrupted true", "status QUEUED");
-      assertThat(result.get().await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+      assertThat(result.get().await(WAIT)).isEqualTo(Status.EXECUTED);
       assertThat(m.activeNames()).containsExactly("B");
       assertThat(m.hasError()).isFalse();
     }
@@ -344,11 +344,11 @@ class SpecResultTest {
       Wait held = m.when("A");
       assertThat(held.isDone()).isTrue(); // the committed state
       assertThat(queueWait.isDone()).isFalse(); // the ticket: after the handlers
-      assertThat(ticket.status()).isEqualTo(Result.Status.QUEUED);
+      assertThat(ticket.status()).isEqualTo(Status.QUEUED);
       releaseA.countDown();
       queueWait.await(WAIT);
       assertThat(aStateFinished).isTrue();
-      assertThat(ticket.await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+      assertThat(ticket.await(WAIT)).isEqualTo(Status.EXECUTED);
       busy.join(WAIT);
     }
   }

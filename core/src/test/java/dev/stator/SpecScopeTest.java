@@ -100,10 +100,10 @@ class SpecScopeTest {
   void SC1_disconnectReleasesEverythingByItsOwner() throws Exception {
     Client c = new Client();
     try (Machine<Conn> m = Machine.of(SCHEMA).handlers(c).build()) {
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.EXECUTED);
       c.heartbeatStarted.await();
       assertThat(c.lock.isLocked()).isTrue();
-      assertThat(m.add(Conn.Disconnected).status()).isEqualTo(Result.Status.EXECUTED);
+      assertThat(m.add(Conn.Disconnected).status()).isEqualTo(Status.EXECUTED);
       assertReleasedByOwners(c);
       assertThat(((MachineImpl<Conn>) m).latestScope(Conn.Connected).live()).isZero();
     }
@@ -114,7 +114,7 @@ class SpecScopeTest {
     Client c = new Client();
     c.failInState = true;
     try (Machine<Conn> m = Machine.of(SCHEMA).handlers(c).build()) {
-      assertThat(m.add(Conn.Connected).status()).isEqualTo(Result.Status.EXECUTED); // final: no roll back
+      assertThat(m.add(Conn.Connected).status()).isEqualTo(Status.EXECUTED); // final: no roll back
       assertThat(m.hasError()).isTrue();
       c.heartbeatStarted.await();
       m.add(Conn.Disconnected);
@@ -161,7 +161,7 @@ class SpecScopeTest {
       m.add(Conn.Disconnected);
       dialEnded.await();
       assertThat(interrupted.get()).isTrue();
-      assertThat(late.get().status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(late.get().status()).isEqualTo(Status.CANCELED);
       assertThat(m.is(Conn.Connected)).isFalse();
       assertThat(m.hasError()).isFalse(); // cancellation is not a failure
     }
@@ -200,7 +200,7 @@ class SpecScopeTest {
       assertThat(log).containsExactly("session opened", "session closed");
       assertThatThrownBy(() -> s.fork("late", () -> {}))
           .hasMessageContaining("cannot fork task 'late'");
-      assertThat(s.machine().add(Conn.Connected).status()).isEqualTo(Result.Status.CANCELED);
+      assertThat(s.machine().add(Conn.Connected).status()).isEqualTo(Status.CANCELED);
       assertThat(m.is(Conn.Connected)).isFalse();
       Wait bound = s.bind(m.when(Conn.Connecting));
       assertThat(bound.isDone()).isTrue();
@@ -379,7 +379,7 @@ class SpecScopeTest {
       go.countDown();
       done.await();
       b.await(WAIT);
-      assertThat(result.get().await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+      assertThat(result.get().await(WAIT)).isEqualTo(Status.EXECUTED);
       assertThat(m.activeNames()).containsExactly("B");
       assertThat(m.hasError()).isFalse();
     }
@@ -436,7 +436,7 @@ class SpecScopeTest {
       m.add(AB.A);
       done.await();
       assertThat(outcome.get()).isIn("EXECUTED", "interrupted, status QUEUED");
-      assertThat(result.get().await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+      assertThat(result.get().await(WAIT)).isEqualTo(Status.EXECUTED);
       assertThat(m.activeNames()).containsExactly("B");
     }
   }

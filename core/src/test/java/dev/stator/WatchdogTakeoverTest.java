@@ -58,7 +58,7 @@ class WatchdogTakeoverTest {
     caller.join(Duration.ofSeconds(GUARD_SECONDS));
     assertThat(caller.isAlive()).isFalse();
     assertThat(m.remove(W.Other).await(Duration.ofSeconds(GUARD_SECONDS)))
-        .isEqualTo(Result.Status.EXECUTED); // a fence: everything before it has run
+        .isEqualTo(Status.EXECUTED); // a fence: everything before it has run
 
     List<String> late = List.copyOf(lateOnStuckThread);
     List<String> active = m.activeNames();

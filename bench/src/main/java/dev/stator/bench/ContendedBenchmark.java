@@ -4,6 +4,7 @@ import dev.stator.Args;
 import dev.stator.Machine;
 import dev.stator.QueueFullException;
 import dev.stator.Result;
+import dev.stator.Status;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -97,12 +98,12 @@ public class ContendedBenchmark {
     }
 
     void count(Result r) {
-      if (r.status() == Result.Status.QUEUED) queued++;
+      if (r.status() == Status.QUEUED) queued++;
       else inline++;
     }
 
     void countAndAwait(Result r) throws InterruptedException, TimeoutException {
-      if (r.status() == Result.Status.QUEUED) {
+      if (r.status() == Status.QUEUED) {
         queued++;
         r.await(PATIENCE);
       } else {

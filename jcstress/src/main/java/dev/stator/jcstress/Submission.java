@@ -3,6 +3,7 @@ package dev.stator.jcstress;
 import dev.stator.Machine;
 import dev.stator.MachineClosedException;
 import dev.stator.Result;
+import dev.stator.Status;
 import java.time.Duration;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeoutException;
@@ -24,7 +25,7 @@ import java.util.function.Supplier;
 final class Submission {
   private Result result;
   private RuntimeException thrown;
-  private Result.Status atReturn;
+  private Status atReturn;
   private volatile boolean ran;
   private volatile boolean late;
   private volatile boolean closeReturned;
@@ -73,7 +74,7 @@ final class Submission {
       default:
         throw new IllegalStateException("status " + atReturn);
     }
-    Result.Status after;
+    Status after;
     try {
       after = result.await(Duration.ZERO);
     } catch (MachineClosedException e) {

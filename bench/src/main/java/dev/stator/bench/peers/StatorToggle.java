@@ -3,6 +3,7 @@ package dev.stator.bench.peers;
 import dev.stator.Machine;
 import dev.stator.Result;
 import dev.stator.Schema;
+import dev.stator.Status;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 
@@ -58,7 +59,7 @@ public class StatorToggle implements Toggle {
     }
 
     private static void await(Result r) {
-      if (r.status() != Result.Status.QUEUED) return;
+      if (r.status() != Status.QUEUED) return;
       try {
         r.await(PATIENCE);
       } catch (InterruptedException e) {

@@ -7,6 +7,7 @@ import dev.stator.Machine;
 import dev.stator.Result;
 import dev.stator.Schema;
 import dev.stator.StateScope;
+import dev.stator.Status;
 import dev.stator.Wait;
 import dev.stator.supervision.ActorRegistry;
 import dev.stator.supervision.BackgroundService;
@@ -225,14 +226,14 @@ public final class HelloServer {
   /** Step k: activates the stage; if its setup failed, ends it (closing what it opened) and throws. */
   private Stage start(Machine<Stage> m, Stage stage) throws Exception {
     Result added = m.add(stage);
-    Result.Status status = added.await(BOUND);
-    Exception error = status == Result.Status.EXECUTED ? firstOf(added.failures())
+    Status status = added.await(BOUND);
+    Exception error = status == Status.EXECUTED ? firstOf(added.failures())
         : new IllegalStateException("stage " + stage + " was refused (" + added.reason()
             + "); active: " + m.activeNames());
     if (error == null) return stage;
     if (m.is(stage)) { // a final handler cannot undo the activation: end it, closing its scope
       Result removed = m.remove(stage);
-      if (removed.await(BOUND) == Result.Status.EXECUTED) {
+      if (removed.await(BOUND) == Status.EXECUTED) {
         for (Throwable t : removed.failures()) {
           if (t != error) error.addSuppressed(t);
         }
@@ -244,7 +245,7 @@ public final class HelloServer {
   /** Teardown of step k: deactivates the stage; its scope closes; throws what failed. */
   private void stop(Machine<Stage> m, Stage stage) throws Exception {
     Result removed = m.remove(stage);
-    if (removed.await(BOUND) != Result.Status.EXECUTED) {
+    if (removed.await(BOUND) != Status.EXECUTED) {
       throw new IllegalStateException("stage " + stage + " could not be stopped ("
           + removed.reason() + "); active: " + m.activeNames());
     }

@@ -10,6 +10,7 @@ import dev.stator.MachineClosedException;
 import dev.stator.Result;
 import dev.stator.Schema;
 import dev.stator.StateScope;
+import dev.stator.Status;
 import dev.stator.examples.task.AgentExecutor.EventSink;
 import dev.stator.examples.task.AgentExecutor.RequestContext;
 import dev.stator.examples.task.Subscription.Update;
@@ -184,7 +185,7 @@ public final class TaskActor implements AutoCloseable {
     try {
       machine.add(Request, Args.of(MESSAGE, message, SUBSCRIBER, s)).future()
           .whenComplete((status, failure) -> {
-            if (status != Result.Status.EXECUTED) s.finish(rejected);
+            if (status != Status.EXECUTED) s.finish(rejected);
           });
     } catch (MachineClosedException closed) {
       s.finish(rejected);
@@ -202,7 +203,7 @@ public final class TaskActor implements AutoCloseable {
     try {
       machine.whenNot(Starting).await(timeout);
       machine.add(Subscribe, Args.of(SUBSCRIBER, s)).future().whenComplete((status, failure) -> {
-        if (status != Result.Status.EXECUTED) finished(s);
+        if (status != Status.EXECUTED) finished(s);
       });
     } catch (MachineClosedException closed) {
       finished(s);
@@ -398,7 +399,7 @@ public final class TaskActor implements AutoCloseable {
     public boolean emit(TaskEvent event) {
       List<Life> to = event.state() == null ? List.of(Artifact) : statesOf(event.state());
       try {
-        return view.add(to, Args.of(EVENT, event)).await(EMIT_BOUND) == Result.Status.EXECUTED;
+        return view.add(to, Args.of(EVENT, event)).await(EMIT_BOUND) == Status.EXECUTED;
       } catch (InterruptedException ie) {
         // Our scope ended in another transition (or the machine closed): this event, still
         // queued, will not be applied. Had this event ended the scope, await would have said so.

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stator.Machine;
 import dev.stator.Result;
+import dev.stator.Status;
 import dev.stator.Wait;
 import dev.stator.examples.session.SessionClient.Conn;
 import dev.stator.examples.session.ResourceLedger.Entry;
@@ -122,7 +123,7 @@ class SessionClientTest {
     assertThat(c.leaseLock().isLocked()).isTrue();
     assertThat(server.openConnections()).isEqualTo(1);
 
-    assertThat(c.disconnect().await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(c.disconnect().await(WAIT)).isEqualTo(Status.EXECUTED);
     assertThat(m.activeNames()).containsExactly("Disconnected");
     List<Entry> all = c.ledger().entries();
     assertThat(kinds(all)).containsExactly(LEASE, SOCKET, PROTOCOL);
@@ -252,7 +253,7 @@ class SessionClientTest {
     Machine<Conn> m = c.machine();
     c.connect();
     server.awaitHellos(1, WAIT);
-    assertThat(c.disconnect().await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(c.disconnect().await(WAIT)).isEqualTo(Status.EXECUTED);
     handshake.countDown();
     server.awaitOpenConnections(0, WAIT);
     assertThat(m.tick(Conn.Connected)).isZero();
@@ -316,7 +317,7 @@ class SessionClientTest {
     backoff.awaitAsked(1, WAIT);
     long connecting = m.tick(Conn.Connecting);
 
-    assertThat(c.disconnect().await(WAIT)).isEqualTo(Result.Status.EXECUTED);
+    assertThat(c.disconnect().await(WAIT)).isEqualTo(Status.EXECUTED);
     assertThat(backoff.interrupted()).isEqualTo(1); // the backoff task ended with its state
     assertThat(backoff.waiting()).isZero();
     assertThat(m.tick(Conn.Connecting)).isEqualTo(connecting);
@@ -342,7 +343,7 @@ class SessionClientTest {
   void aSecondConnectWhileConnectedIsCanceled() throws Exception {
     SessionClient c = client();
     c.connect(WAIT);
-    assertThat(c.connect().await(WAIT)).isEqualTo(Result.Status.CANCELED);
+    assertThat(c.connect().await(WAIT)).isEqualTo(Status.CANCELED);
     assertThat(c.attempts()).isEqualTo(1);
     assertThat(server.accepted()).isEqualTo(1);
   }
