@@ -495,12 +495,15 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
     }
 
     /**
-     * Adds a context carrier for tasks forked by state scopes: applied to each task's body on
-     * the forking thread, it captures context there and re-establishes it on the task's thread
-     * (for example {@code Supervisor.carrying(TRACE_ID)} for a {@code ScopedValue}). Carriers
-     * added later run outermost.
+     * Adds a context carrier (spec Q10): applied to a body on the thread that submits a
+     * mutation, it captures that thread's context and re-establishes it wherever the body runs
+     * later (for example {@code Supervisor.carrying(TRACE_ID)} for a {@code ScopedValue}, or
+     * {@code r -> io.opentelemetry.context.Context.current().wrap(r)}). A mutation that is queued
+     * and run by another thread runs its transition (handlers and tracer calls) inside the
+     * context its caller had; tasks its handlers fork see the same context. Carriers added later
+     * run outermost. Without carriers nothing is captured.
      */
-    public Builder<S> taskContext(java.util.function.UnaryOperator<Runnable> carrier) {
+    public Builder<S> context(java.util.function.UnaryOperator<Runnable> carrier) {
       carriers.add(Objects.requireNonNull(carrier, "carrier"));
       return this;
     }

@@ -520,17 +520,29 @@ final class MachineImpl<S> extends MachineBase<S> {
   /** Runs one queued (or error) mutation and completes its ticket; drainer only. */
   private void runQueued(Generation<S> g, Mutation m) {
     g.current = m;
-    g.context = m.context;
-    boolean ok = execute(g, m.kind, m.called, m.order, m.args, m.flags, m.source, m.scope);
+    Runnable ctx = m.context;
+    g.context = ctx;
+    boolean ok;
+    if (ctx == null) {
+      ok = execute(g, m.kind, m.called, m.order, m.args, m.flags, m.source, m.scope);
+    } else { // spec Q10: the transition runs in the context its caller had at submit
+      InContext r = new InContext(() -> execute(g, m.kind, m.called, m.order, m.args, m.flags,
+          m.source, m.scope));
+      r.run(ctx);
+      ok = r.result;
+    }
     g.current = null;
     g.context = null;
     m.complete(ok, ok ? null : g.refusal, g.takeFailures());
   }
 
   /** The mutation that adds Exception carrying {@code error}. */
-  private Mutation errorMutation(Throwable error, int flags, @Nullable String source) {
-    return new Mutation(MutationKind.ADD, 1L << schema.exception, null, Args.of(Key.ERROR, error),
-        flags, source, null);
+  private Mutation errorMutation(Generation<S> g, Throwable error, int flags,
+      @Nullable String source) {
+    Mutation m = new Mutation(MutationKind.ADD, 1L << schema.exception, null,
+        Args.of(Key.ERROR, error), flags, source, null);
+    m.context = g.context; // the error transition runs in its cause's context (Q10)
+    return m;
   }
 
   /** Errors and the auto mutation run before anything else queued; drainer only. */
@@ -811,7 +823,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       return;
     }
     int flags = Mutation.ERROR | (g.kind == MutationKind.AUTO ? Mutation.FROM_AUTO : 0);
-    g.priority().add(errorMutation(failure, flags, id() + "/" + e.id));
+    g.priority().add(errorMutation(g, failure, flags, id() + "/" + e.id));
     if (!handlers.observesErrors) {
       LOG.log(System.Logger.Level.WARNING, "machine " + id() + ": handler " + name
           + " threw; Exception added", failure);
@@ -919,7 +931,7 @@ final class MachineImpl<S> extends MachineBase<S> {
           committed ? List.of(error) : List.of());
     }
     if (committed) g.autoPending = true;
-    g.priority().addFirst(errorMutation(error, Mutation.ERROR, null));
+    g.priority().addFirst(errorMutation(g, error, Mutation.ERROR, null));
     Watchdog.Watch w = watch;
     if (w != null) Watchdog.INSTANCE.enroll(w);
     try {
@@ -999,7 +1011,7 @@ final class MachineImpl<S> extends MachineBase<S> {
     if (failure != null) {
       LOG.log(System.Logger.Level.WARNING, failure.getMessage(), failure);
       g.addFailure(failure);
-      if (!closed) g.priority().add(errorMutation(failure, Mutation.ERROR, null));
+      if (!closed) g.priority().add(errorMutation(g, failure, Mutation.ERROR, null));
     }
   }
 
@@ -1034,17 +1046,64 @@ final class MachineImpl<S> extends MachineBase<S> {
       for (java.util.function.UnaryOperator<Runnable> c : config.carriers) r = c.apply(r);
       return r;
     }
-    return () -> {
-      CARRIED_BODY.set(body);
-      try {
-        ctx.run();
-      } finally {
-        CARRIED_BODY.remove();
-      }
-    };
+    return () -> inContext(ctx, body);
   }
 
-  /** The calling thread's task context, as the carriers capture it, to be run later. */
+  /**
+   * A transition run inside a caller's context. A carrier that throws or does not run its body
+   * must not cost the transition: it is logged and the transition runs without the context; what
+   * the transition itself throws (Abandoned) passes through.
+   */
+  private final class InContext implements Runnable {
+    private final java.util.function.BooleanSupplier transition;
+    private boolean ran;
+    private boolean result;
+    private @Nullable Throwable own;
+
+    InContext(java.util.function.BooleanSupplier transition) {
+      this.transition = transition;
+    }
+
+    @Override
+    public void run() {
+      ran = true;
+      try {
+        result = transition.getAsBoolean();
+      } catch (RuntimeException | Error t) {
+        own = t;
+        throw t;
+      }
+    }
+
+    void run(Runnable ctx) {
+      try {
+        inContext(ctx, this);
+      } catch (RuntimeException | Error t) {
+        if (t == own) throw t;
+        LOG.log(System.Logger.Level.ERROR, "machine " + id() + ": a context carrier threw"
+            + (ran ? " after" : " before") + " the transition it carried", t);
+      }
+      if (!ran) {
+        LOG.log(System.Logger.Level.ERROR, "machine " + id() + ": a context carrier did not run "
+            + "the transition it carried; it runs without the caller's context");
+        run();
+      }
+    }
+  }
+
+  /** Runs {@code body} on this thread inside a context that captureContext captured. */
+  private static void inContext(Runnable ctx, Runnable body) {
+    Runnable outer = CARRIED_BODY.get(); // a transition's context around a task fork: restore
+    CARRIED_BODY.set(body);
+    try {
+      ctx.run();
+    } finally {
+      if (outer == null) CARRIED_BODY.remove();
+      else CARRIED_BODY.set(outer);
+    }
+  }
+
+  /** The calling thread's context, as the carriers capture it, to be run later. */
   private Runnable captureContext() {
     Runnable r = () -> CARRIED_BODY.get().run();
     for (java.util.function.UnaryOperator<Runnable> c : config.carriers) r = c.apply(r);

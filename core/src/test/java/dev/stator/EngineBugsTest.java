@@ -397,7 +397,7 @@ class EngineBugsTest {
     m.close();
   }
 
-  // First engine: taskContext carriers captured the draining thread's context, so a task forked
+  // First engine: context carriers captured the draining thread's context, so a task forked
   // for one caller's queued mutation saw the bindings of whichever caller was draining.
   @Test
   void bug16_tasksSeeTheContextOfTheCallerWhoseMutationForkedThem() throws Exception {
@@ -408,7 +408,7 @@ class EngineBugsTest {
     AtomicReference<String> seen = new AtomicReference<>();
     CountDownLatch taskRan = new CountDownLatch(1);
     Machine<String> m = Machine.of(s).noHandlerTimeout()
-        .taskContext(dev.stator.supervision.Supervisor.carrying(request))
+        .context(dev.stator.supervision.Supervisor.carrying(request))
         .onState("Busy", e -> {
           inBusy.countDown();
           block(release);

@@ -338,4 +338,80 @@ class SpecQueueTest {
       throw new IllegalStateException(e);
     }
   }
+
+  static final ScopedValue<String> REQUEST = ScopedValue.newInstance();
+
+  private static String request() {
+    return REQUEST.isBound() ? REQUEST.get() : "unbound";
+  }
+
+  /**
+   * A mutation queued behind a transition running on another thread runs on that thread, yet its
+   * handlers, the tracer's calls for its transition and its error transition see the context its
+   * caller had at submit.
+   */
+  @Test
+  void Q10_aQueuedMutationRunsInItsCallersContext() throws Exception {
+    CountDownLatch inA = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> seen = new CopyOnWriteArrayList<>();
+    Tracer tracer = new Tracer() {
+      @Override
+      public void transitionStart(Event<?> e) {
+        seen.add("start " + e.calledNames() + " " + request());
+      }
+    };
+    try (Machine<S> m = Machine.of(SCHEMA).tracer(tracer)
+        .context(dev.stator.supervision.Supervisor.carrying(REQUEST))
+        .onState(S.C, e -> {
+          inA.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+          }
+        })
+        .onState(S.B, e -> {
+          seen.add("bState " + request());
+          throw new IllegalStateException("b failed");
+        })
+        .onState(S.Exception, e -> seen.add("exceptionState " + request()))
+        .build()) {
+      Thread holder = Thread.ofVirtual().start(() -> m.add(S.C));
+      assertThat(inA.await(10, TimeUnit.SECONDS)).isTrue();
+      Result b = ScopedValue.where(REQUEST, "req-7").call(() -> m.add(S.B));
+      assertThat(b.status()).isEqualTo(Status.QUEUED);
+      release.countDown();
+      assertThat(b.await(WAIT)).isEqualTo(Status.EXECUTED);
+      holder.join(WAIT);
+      assertThat(seen).containsExactly("start [C] unbound", "start [B] req-7", "bState req-7",
+          "start [Exception] req-7", "exceptionState req-7");
+    }
+  }
+
+  /** A carrier that never runs its body costs the context, never the transition. */
+  @Test
+  void Q10_aCarrierThatDropsItsBodyDoesNotLoseTheTransition() throws Exception {
+    CountDownLatch inA = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (Machine<S> m = Machine.of(SCHEMA)
+        .context(body -> () -> { }) // drops the body
+        .onState(S.A, e -> {
+          inA.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+          }
+        })
+        .build()) {
+      Thread holder = Thread.ofVirtual().start(() -> m.add(S.A));
+      assertThat(inA.await(10, TimeUnit.SECONDS)).isTrue();
+      Result b = m.add(S.B);
+      release.countDown();
+      assertThat(b.await(WAIT)).isEqualTo(Status.EXECUTED);
+      assertThat(m.is(S.B)).isTrue();
+      holder.join(WAIT);
+    }
+  }
 }

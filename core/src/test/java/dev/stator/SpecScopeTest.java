@@ -312,7 +312,7 @@ class SpecScopeTest {
     AtomicReference<String> seen = new AtomicReference<>();
     CountDownLatch done = new CountDownLatch(1);
     try (Machine<Conn> m = Machine.of(SCHEMA)
-        .taskContext(dev.stator.supervision.Supervisor.carrying(TRACE))
+        .context(dev.stator.supervision.Supervisor.carrying(TRACE))
         .onState(Conn.Connected, e -> e.scope().fork("traced", () -> {
           seen.set(TRACE.isBound() ? TRACE.get() : "unbound");
           done.countDown();
