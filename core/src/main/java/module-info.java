@@ -8,4 +8,5 @@ module dev.stator.core {
 
   exports dev.stator;
   exports dev.stator.supervision;
+  exports dev.stator.spi to dev.stator.rpc;
 }

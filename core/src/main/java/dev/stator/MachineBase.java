@@ -7,7 +7,7 @@ import org.jspecify.annotations.Nullable;
  * The mutation methods of {@link Machine}, written once over {@link #submit}: the machine
  * itself submits unguarded, a scope's view ({@link ScopedMachine}) submits guarded by its scope.
  */
-abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, ScopedMachine {
+abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, ScopedMachine, MirrorMachine {
 
   /** The engine. */
   abstract MachineImpl<S> core();

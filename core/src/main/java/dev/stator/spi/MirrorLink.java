@@ -1,0 +1,27 @@
+package dev.stator.spi;
+
+/**
+ * Where a mirror machine sends its mutations: implemented by a transport (the rpc module).
+ *
+ * <p>Thread safety: {@link #send} is called on the thread that called the mutation, by any
+ * number of threads at once; it may block for one round trip, bounded by the link's own call
+ * timeout. {@link #close} is called once, when the mirror closes.
+ */
+public interface MirrorLink {
+
+  /**
+   * Sends one mutation and returns its first answer: final ({@code EXECUTED}, {@code CANCELED}
+   * with a reason, including "not connected" for a call that was never sent), or
+   * {@code QUEUED} with a future of the final answer.
+   *
+   * @param call the mutation, its states as schema indexes in the caller's order
+   * @return the answer
+   * @throws IllegalArgumentException if an argument cannot be encoded (a key without a codec)
+   * @throws RuntimeException if the call was sent and its outcome is unknown (the connection
+   *     dropped before the answer came): the mutation may or may not have run
+   */
+  RemoteReply send(RemoteCall call);
+
+  /** The mirror closed: release the connection. Idempotent. */
+  void close();
+}
