@@ -43,7 +43,7 @@ final class Generation<S> {
   String refusal = "";
   /** Failures of final handlers and scope closes of the running transition, or null. */
   @Nullable List<Throwable> failures;
-  /** The task context of the queued mutation running now (MachineImpl.carry), or null. */
+  /** The task context of the queued mutation running now (CallerContext), or null. */
   @Nullable Runnable context;
   /** Scopes ended at the running commit, closed after its final handlers. */
   @Nullable ArrayList<Scope<S>> ending;

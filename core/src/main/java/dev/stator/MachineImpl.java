@@ -3,8 +3,6 @@ package dev.stator;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -22,10 +20,12 @@ import org.jspecify.annotations.Nullable;
 final class MachineImpl<S> extends MachineBase<S> {
   /* Design.
    *
-   * The flow of a mutation: submit -> queue (the inbox, a Treiber stack) -> resolve (Resolver)
-   * -> negotiate -> commit (Published, a seqlock) -> final handlers -> scopes (end at commit,
-   * close after the final handlers) -> waits (WaitRegistry). This class owns the protocol that
-   * decides which thread drains; everything a drainer writes lives in its Generation.
+   * The flow of a mutation, one file per step: submit (here) -> queue (Inbox) -> resolve
+   * (Resolver) -> negotiate, commit, final handlers (Transition; the commit publishes through
+   * Published, a seqlock) -> scopes (ScopeTable and Scope: ended at the commit, closed after the
+   * final handlers) -> waits (WaitRegistry). A queued mutation runs in its caller's context
+   * (CallerContext). This class owns the protocol that decides which thread drains, and close;
+   * what a drainer writes for one transition lives in its Generation.
    *
    * Ownership: `running` is null while the machine is idle, the live Generation while a thread
    * drains, and TERMINAL once close has finished. Every path takes and gives back the right to
@@ -80,26 +80,16 @@ final class MachineImpl<S> extends MachineBase<S> {
   private static final System.Logger LOG = System.getLogger("dev.stator.Machine");
   private static final AtomicLong SERIALS = new AtomicLong();
   private static final VarHandle RUNNING;
-  private static final VarHandle INBOX;
-  private static final VarHandle QUEUED;
-  private static final VarHandle TAKEN;
   private static final VarHandle TERMINATED;
   private static final VarHandle TASKS;
   private static final Generation<?> TERMINAL = new Generation<>(-1);
-  private static final Abandoned ABANDONED = new Abandoned(false);
-  private static final Abandoned ABANDONED_COMMITTED = new Abandoned(true);
   /** Bound to the machine while one of its scope tasks runs (on the task's thread). */
   static final ScopedValue<MachineImpl<?>> TASK_OF = ScopedValue.newInstance();
-  /** The body a carried task context runs (carry); set on the task's thread just before. */
-  private static final ThreadLocal<Runnable> CARRIED_BODY = new ThreadLocal<>();
 
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
       RUNNING = l.findVarHandle(MachineImpl.class, "running", Generation.class);
-      INBOX = l.findVarHandle(MachineImpl.class, "inbox", Mutation.class);
-      QUEUED = l.findVarHandle(MachineImpl.class, "queued", int.class);
-      TAKEN = l.findVarHandle(MachineImpl.class, "taken", int.class);
       TERMINATED = l.findVarHandle(MachineImpl.class, "terminated", CompletableFuture.class);
       TASKS = l.findVarHandle(MachineImpl.class, "tasks", int.class);
     } catch (ReflectiveOperationException e) {
@@ -110,20 +100,19 @@ final class MachineImpl<S> extends MachineBase<S> {
   final Schema<S> schema;
   private final long serial;
   private final @Nullable String customId;
-  private final Config config;
-  private final @Nullable Handlers handlers;
-  private final Watchdog.@Nullable Watch watch;
-  private final Published state;
+  final MachineConfig config;
+  final @Nullable Handlers handlers;
+  final Watchdog.@Nullable Watch watch;
+  final Published state;
   private final WaitRegistry waits = new WaitRegistry();
 
   // Drain protocol (see design).
   private volatile @Nullable Generation<S> running;
   private volatile Generation<S> gen = new Generation<>(0); // replaced by the watchdog only
-  private volatile @Nullable Mutation inbox; // producers push (Treiber stack, newest first)
-  private volatile int queued; // mutations in inbox + head list
-  private volatile boolean closed;
+  private final Inbox inbox = new Inbox(); // the queue
+  volatile boolean closed;
   private volatile int tasks; // scope task bodies running now (cheap guard for TASK_OF)
-  private volatile @Nullable Throwable lastError;
+  volatile @Nullable Throwable lastError;
   private volatile @Nullable Set<Thread> abandoned; // threads whose handler was abandoned
   private volatile @Nullable Thread owner; // confined mode
   private volatile boolean ownerParked;
@@ -132,19 +121,15 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   // Drainer-local, shared by generations: only a live generation's thread touches them, and an
   // abandoned thread touches nothing after the watchdog's claim (Watchdog design).
-  private @Nullable Mutation head;
-  private @Nullable Mutation tail;
-  private int taken; // mutations in head..tail; drainer writes (opaque), queueSize() reads
-  private long transitions;
-  private @Nullable Scope<S> @Nullable [] scopes; // the latest scope of each state
-  private long scopeMask; // states whose latest scope is open
-  private int closePhase; // 0 not started, 1 close transition running, 2 committed
+  long transitions;
+  @Nullable ScopeTable<S> scopeTable; // created with the first scope
+  int closePhase; // 0 not started, 1 close transition running, 2 committed
 
   MachineImpl(Machine.Builder<S> b) {
     this.schema = b.schema;
     this.serial = SERIALS.incrementAndGet();
     this.customId = b.id;
-    this.config = Config.of(b);
+    this.config = MachineConfig.of(b);
     this.handlers = Handlers.of(b.handlers, schema.exception);
     this.watch = handlers != null && config.timeoutNanos > 0
         ? new Watchdog.Watch(this, config.timeoutNanos) : null;
@@ -231,7 +216,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       if (a != null) return runNow(me, a, kind, called, order, args, flags);
     }
     Mutation m = new Mutation(kind, called, order, args, flags, null, guard);
-    if (!config.carriers.isEmpty()) m.context = captureContext();
+    if (!config.contexts.isEmpty()) m.context = config.contexts.capture();
     enqueue(m);
     if (config.confined) {
       if (ownerParked) LockSupport.unpark(owner);
@@ -287,7 +272,7 @@ final class MachineImpl<S> extends MachineBase<S> {
           + "hold it (generation " + g.number + ")");
     }
     if (!waits.isEmpty()) waits.recheck(state);
-    if (inbox == null && !closed) return null;
+    if (!inbox.hasPushed() && !closed) return null;
     return acquire(me);
   }
 
@@ -301,10 +286,10 @@ final class MachineImpl<S> extends MachineBase<S> {
         drain(me, g);
         throw closedError(kind, called);
       }
-      if (head == null && inbox == null) {
+      if (inbox.isEmpty()) {
         g.current = null;
         g.context = null;
-        boolean ok = execute(g, kind, called, order, args, flags, null, null);
+        boolean ok = Transition.execute(this, g, kind, called, order, args, flags, null, null);
         result = Outcome.of(ok, ok ? "" : g.refusal, g.takeFailures());
         afterTransition(g);
         drain(me, g);
@@ -385,11 +370,11 @@ final class MachineImpl<S> extends MachineBase<S> {
     for (;;) {
       int batch = 0;
       Mutation m;
-      while (!closed && (m = poll()) != null) {
+      while (!closed && (m = inbox.poll()) != null) {
         if (!m.queued()) continue; // failed by a racing close already
         runQueued(g, m);
         afterTransition(g);
-        if (++batch >= config.drainBatch && (head != null || inbox != null) && handOff(g)) return;
+        if (++batch >= config.drainBatch && !inbox.isEmpty() && handOff(g)) return;
       }
       if (closed) {
         finishClose(g);
@@ -403,7 +388,7 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   /**
    * Passes the held machine to a new drain thread so that the caller returns after
-   * {@link Config#DRAIN_BATCH} queued mutations; false if no thread could be started.
+   * {@link MachineConfig#DRAIN_BATCH} queued mutations; false if no thread could be started.
    */
   private boolean handOff(Generation<S> g) {
     Thread t = newDrainThread(() -> {
@@ -433,12 +418,12 @@ final class MachineImpl<S> extends MachineBase<S> {
   private void runOwner(Thread me, Generation<S> g) {
     try {
       for (;;) {
-        Mutation m = closed ? null : poll();
+        Mutation m = closed ? null : inbox.poll();
         if (m == null) {
           if (closed) break;
           ownerParked = true;
           if (!waits.isEmpty()) waits.notify(state.active(), state.ticksForDrainer());
-          if (inbox == null && !closed) LockSupport.park(this);
+          if (!inbox.hasPushed() && !closed) LockSupport.park(this);
           ownerParked = false;
           Watchdog.Watch w = watch;
           if (w != null) Watchdog.INSTANCE.enroll(w); // awake: watched before the next poll
@@ -463,17 +448,10 @@ final class MachineImpl<S> extends MachineBase<S> {
   // ================================================================ queue
 
   private void enqueue(Mutation m) {
-    int n = (int) QUEUED.getAndAdd(this, 1);
-    if (n >= config.queueLimit) {
-      QUEUED.getAndAdd(this, -1);
+    if (!inbox.push(m, config.queueLimit)) {
       throw new QueueFullException("queue of machine " + id() + " is full (limit "
           + config.queueLimit + "); " + describe(m.kind, m.called) + " rejected");
     }
-    Mutation h;
-    do {
-      h = inbox;
-      m.next = h;
-    } while (!INBOX.compareAndSet(this, h, m));
     if (config.tracing) {
       trace(() -> config.tracer.mutationQueued(this, m.kind, schema.namesOf(m.called), m.args));
     }
@@ -487,34 +465,6 @@ final class MachineImpl<S> extends MachineBase<S> {
     }
   }
 
-  /** Takes the oldest queued mutation; drainer only. */
-  private @Nullable Mutation poll() {
-    Mutation m = head;
-    if (m == null) {
-      if (inbox == null) return null; // the common case: no atomic operation
-      Mutation s = (Mutation) INBOX.getAndSet(this, null);
-      if (s == null) return null;
-      Mutation rev = null; // reverse newest-first into oldest-first
-      tail = s;
-      int batch = 0;
-      while (s != null) {
-        Mutation n = s.next;
-        s.next = rev;
-        rev = s;
-        s = n;
-        batch++;
-      }
-      QUEUED.getAndAdd(this, -batch); // once per batch, not per mutation
-      TAKEN.setOpaque(this, taken + batch);
-      m = rev;
-    }
-    TAKEN.setOpaque(this, taken - 1);
-    head = m.next;
-    if (head == null) tail = null;
-    m.next = null;
-    return m;
-  }
-
   // ================================================================ transitions
 
   /** Runs one queued (or error) mutation and completes its ticket; drainer only. */
@@ -524,12 +474,11 @@ final class MachineImpl<S> extends MachineBase<S> {
     g.context = ctx;
     boolean ok;
     if (ctx == null) {
-      ok = execute(g, m.kind, m.called, m.order, m.args, m.flags, m.source, m.scope);
+      ok = Transition.execute(this, g, m.kind, m.called, m.order, m.args, m.flags, m.source,
+          m.scope);
     } else { // spec Q10: the transition runs in the context its caller had at submit
-      InContext r = new InContext(() -> execute(g, m.kind, m.called, m.order, m.args, m.flags,
-          m.source, m.scope));
-      r.run(ctx);
-      ok = r.result;
+      ok = CallerContext.runTransition(ctx, () -> Transition.execute(this, g, m.kind, m.called,
+          m.order, m.args, m.flags, m.source, m.scope), id());
     }
     g.current = null;
     g.context = null;
@@ -537,7 +486,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   /** The mutation that adds Exception carrying {@code error}. */
-  private Mutation errorMutation(Generation<S> g, Throwable error, int flags,
+  Mutation errorMutation(Generation<S> g, Throwable error, int flags,
       @Nullable String source) {
     Mutation m = new Mutation(MutationKind.ADD, 1L << schema.exception, null,
         Args.of(Key.ERROR, error), flags, source, null);
@@ -559,274 +508,15 @@ final class MachineImpl<S> extends MachineBase<S> {
       }
       if (g.autoPending) {
         g.autoPending = false;
-        long autos = autoStates(state.active());
+        long autos = Resolver.autoStates(schema, state.active());
         if (autos != 0) {
-          execute(g, MutationKind.AUTO, autos, null, Args.NONE, 0, null, null);
+          Transition.execute(this, g, MutationKind.AUTO, autos, null, Args.NONE, 0, null, null);
           g.takeFailures(); // recorded as Exception already; the auto mutation has no ticket
         }
         continue;
       }
       notifyWaits();
       return;
-    }
-  }
-
-  /**
-   * The auto states that the auto mutation adds (spec Q3, R10): the inactive auto states not
-   * removed by an active state, narrowed to those that survive resolution, re-resolved until
-   * every one of them does, so an auto state that cannot activate has no effect at all (R10).
-   */
-  private long autoStates(long before) {
-    long autos = schema.auto & ~before;
-    for (long m = autos; m != 0; m &= m - 1) {
-      int i = Long.numberOfTrailingZeros(m);
-      if ((schema.removedBy[i] & before) != 0) autos &= ~(1L << i);
-    }
-    while (autos != 0) {
-      long survivors = autos & Resolver.resolve(schema, MutationKind.AUTO, autos, null, before);
-      if (survivors == autos) break;
-      autos = survivors;
-    }
-    return autos;
-  }
-
-  /**
-   * Resolves and runs one mutation; returns whether it was executed (else {@code g.refusal}
-   * says why). Throws {@link Abandoned} if the watchdog took the machine over meanwhile.
-   * Drainer only.
-   */
-  private boolean execute(Generation<S> g, MutationKind kind, long called,
-      byte @Nullable [] order, Args args, int flags, @Nullable String source,
-      @Nullable Scope<?> guard) {
-    if (guard != null && state.tick(guard.index) != guard.tick) { // a stale scope's mutation
-      g.refusal = "the scope of " + schema.names[guard.index] + " (activation " + guard.tick
-          + ") has ended";
-      state.countMutation();
-      return false;
-    }
-    long before = state.active();
-    if ((flags & Mutation.TOGGLE) != 0 && (before & called) == called) kind = MutationKind.REMOVE;
-    long target = Resolver.resolve(schema, kind, called, order, before);
-    boolean accepted = kind == MutationKind.REMOVE || kind == MutationKind.AUTO
-        || (called & ~target) == 0;
-    long exiting = before & ~target;
-    long entering = target & ~before;
-    long again = kind == MutationKind.REMOVE ? 0 : called & before & target;
-    long reenter = again & schema.multi;
-    boolean changes = (exiting | entering | reenter) != 0;
-    Handlers h = handlers;
-    boolean selfHandlers = h != null && (again & h.masks[Binder.SELF]) != 0;
-    boolean counted = kind != MutationKind.AUTO; // the queue tick counts API mutations
-    if (accepted && !changes && !selfHandlers) { // nothing to run
-      if (counted) state.countMutation();
-      return true;
-    }
-    g.kind = kind;
-    g.flags = flags;
-    Event<S> e = null;
-    if (h != null || config.tracing) {
-      e = g.event;
-      if (e == null) g.event = e = new Event<>(this);
-      e.kind = kind;
-      e.id = ++transitions;
-      e.called = called;
-      e.before = before;
-      e.after = accepted ? target : before;
-      e.entering = accepted ? entering | reenter : 0;
-      e.args = args;
-      e.source = source;
-      e.finalPhase = false;
-      e.state = -1;
-      e.refusal = "";
-    } else {
-      ++transitions;
-    }
-    if (!accepted) {
-      g.refusal = refusalOf(called & ~target, target);
-      if (config.tracing) {
-        Event<S> ev = e;
-        ev.refusal = g.refusal;
-        trace(() -> config.tracer.transitionStart(ev));
-        trace(() -> config.tracer.transitionEnd(ev, false));
-      }
-      if (counted) state.countMutation();
-      return false;
-    }
-    if (config.tracing) {
-      Event<S> ev = e;
-      trace(() -> config.tracer.transitionStart(ev));
-    }
-    if (h != null && !negotiate(g, h, e, exiting, entering | reenter, again, before, changes)) {
-      if (config.tracing) {
-        Event<S> ev = e;
-        ev.refusal = g.refusal;
-        trace(() -> config.tracer.transitionEnd(ev, false));
-      }
-      if (counted) state.countMutation();
-      return false;
-    }
-    if ((flags & Mutation.ERROR) != 0) lastError = args.get(Key.ERROR);
-    state.commit(target, exiting | entering, reenter, counted ? 1 : 0);
-    Mutation cur = g.current;
-    if (cur != null) cur.decide(); // before the scopes it ends are told
-    long ended = (exiting | reenter) & scopeMask;
-    if (ended != 0) endScopes(g, ended);
-    if (h != null) {
-      if (e != null) e.finalPhase = true;
-      finish(g, h, e, exiting, entering | reenter, changes);
-    }
-    if (changes && kind != MutationKind.AUTO
-        && (flags & (Mutation.ERROR | Mutation.FROM_AUTO)) != (Mutation.ERROR | Mutation.FROM_AUTO)) {
-      g.autoPending = true;
-    }
-    if (config.tracing) {
-      Event<S> ev = e;
-      trace(() -> config.tracer.transitionEnd(ev, true));
-    }
-    ArrayList<Scope<S>> list = g.ending;
-    if (list != null && !list.isEmpty()) closeEndedScopes(g); // after the transition
-    return true;
-  }
-
-  /** Why the relations refused the called states {@code missing} (spec R6). */
-  private String refusalOf(long missing, long target) {
-    int i = Long.numberOfTrailingZeros(missing);
-    String name = schema.names[i];
-    long needs = schema.require[i] & ~target;
-    if (needs != 0) return name + " requires " + String.join(", ", schema.namesOf(needs));
-    long by = schema.removedBy[i] & target;
-    if (by == 0) by = schema.remove[i] & target; // it lost a mutual removal
-    if (by != 0) return name + " is removed by " + String.join(", ", schema.namesOf(by));
-    return name + " did not resolve";
-  }
-
-  private boolean negotiate(Generation<S> g, Handlers h, Event<S> e, long exiting, long entering,
-      long again, long before, boolean changes) {
-    Binder.Source[] src = h.sources;
-    int[] order = schema.handlerOrder;
-    if (changes && h.anyEnter) {
-      e.state = -1;
-      for (Binder.Source s : src) {
-        Binder.Invoker inv = s.plan.anyEnter;
-        if (inv != null && !call(g, inv, s.target, "anyEnter", e, true)) return false;
-      }
-    }
-    for (long r = schema.toRank(exiting & h.masks[Binder.EXIT]); r != 0;
-        r &= ~Long.highestOneBit(r)) {
-      if (!callAll(g, src, Binder.EXIT, order[63 - Long.numberOfLeadingZeros(r)], e, true)) {
-        return false;
-      }
-    }
-    for (long r = schema.toRank(entering & h.masks[Binder.ENTER]); r != 0; r &= r - 1) {
-      if (!callAll(g, src, Binder.ENTER, order[Long.numberOfTrailingZeros(r)], e, true)) {
-        return false;
-      }
-    }
-    for (long ry = schema.toRank(entering & h.pairTo); ry != 0; ry &= ry - 1) {
-      int y = order[Long.numberOfTrailingZeros(ry)];
-      for (long rx = schema.toRank(before & ~(1L << y)); rx != 0; rx &= rx - 1) {
-        int x = order[Long.numberOfTrailingZeros(rx)];
-        for (Binder.Source s : src) {
-          Binder.Invoker[][] pairs = s.plan.pairs;
-          Binder.Invoker inv = pairs == null || pairs[y] == null ? null : pairs[y][x];
-          e.state = y;
-          if (inv != null && !call(g, inv, s.target, s.plan.pairNames[y][x], e, true)) {
-            return false;
-          }
-        }
-      }
-    }
-    for (long r = schema.toRank(again & h.masks[Binder.SELF]); r != 0; r &= r - 1) {
-      if (!callAll(g, src, Binder.SELF, order[Long.numberOfTrailingZeros(r)], e, true)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private void finish(Generation<S> g, Handlers h, Event<S> e, long exiting, long entering,
-      boolean changes) {
-    Binder.Source[] src = h.sources;
-    int[] order = schema.handlerOrder;
-    for (long r = schema.toRank(exiting & h.masks[Binder.END]); r != 0;
-        r &= ~Long.highestOneBit(r)) {
-      callAll(g, src, Binder.END, order[63 - Long.numberOfLeadingZeros(r)], e, false);
-    }
-    for (long r = schema.toRank(entering & h.masks[Binder.STATE]); r != 0; r &= r - 1) {
-      callAll(g, src, Binder.STATE, order[Long.numberOfTrailingZeros(r)], e, false);
-    }
-    if (changes && h.anyState) {
-      e.state = -1;
-      for (Binder.Source s : src) {
-        Binder.Invoker inv = s.plan.anyState;
-        if (inv != null) call(g, inv, s.target, "anyState", e, false);
-      }
-    }
-  }
-
-  private boolean callAll(Generation<S> g, Binder.Source[] src, int phase, int state, Event<S> e,
-      boolean negotiation) {
-    e.state = state;
-    for (Binder.Source s : src) {
-      Binder.Invoker inv = s.plan.byPhase[phase][state];
-      if (inv != null && !call(g, inv, s.target, s.plan.names[phase][state], e, negotiation)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Calls one handler; returns whether the transition may go on. */
-  private boolean call(Generation<S> g, Binder.Invoker inv, @Nullable Object target, String name,
-      Event<S> e, boolean negotiation) {
-    Watchdog.Watch w = watch;
-    e.handler = name;
-    Thread.interrupted(); // every handler starts with a clear interrupt status
-    long running = w == null ? 0 : w.enter(name, !negotiation);
-    if (config.tracing) trace(() -> config.tracer.handlerStart(e, name));
-    boolean ok;
-    Throwable failure = null;
-    try {
-      ok = inv.call(target, e);
-    } catch (Throwable t) {
-      ok = false;
-      failure = t;
-    }
-    if (w != null && !w.exit(running)) { // the watchdog abandoned this handler: touch nothing
-      throw negotiation ? ABANDONED : ABANDONED_COMMITTED;
-    }
-    e.handler = "";
-    if (config.tracing) {
-      boolean accepted = ok;
-      Throwable f = failure;
-      trace(() -> config.tracer.handlerEnd(e, name, accepted, f));
-    }
-    if (failure != null) {
-      handlerFailed(g, name, failure, e, negotiation);
-    } else if (!ok && negotiation) {
-      g.refusal = "handler " + name + " refused";
-    }
-    return ok || !negotiation;
-  }
-
-  private void handlerFailed(Generation<S> g, String name, Throwable failure, Event<S> e,
-      boolean negotiation) {
-    if (negotiation) {
-      g.refusal = "handler " + name + " threw " + failure;
-    } else {
-      g.addFailure(failure);
-    }
-    if (closed || (g.flags & Mutation.ERROR) != 0) { // closing, or an error transition's own
-      LOG.log(System.Logger.Level.ERROR, "machine " + id() + ": handler " + name
-          + (closed ? " threw while the machine closed" : " of an error transition threw")
-          + "; not recorded again", failure);
-      return;
-    }
-    int flags = Mutation.ERROR | (g.kind == MutationKind.AUTO ? Mutation.FROM_AUTO : 0);
-    g.priority().add(errorMutation(g, failure, flags, id() + "/" + e.id));
-    if (!handlers.observesErrors) {
-      LOG.log(System.Logger.Level.WARNING, "machine " + id() + ": handler " + name
-          + " threw; Exception added", failure);
     }
   }
 
@@ -935,8 +625,8 @@ final class MachineImpl<S> extends MachineBase<S> {
     Watchdog.Watch w = watch;
     if (w != null) Watchdog.INSTANCE.enroll(w);
     try {
-      ArrayList<Scope<S>> list = g.ending;
-      if (list != null && !list.isEmpty()) closeEndedScopes(g);
+      ScopeTable<S> scopes = scopeTable;
+      if (scopes != null && ScopeTable.hasEnded(g)) scopes.closeEnded(g);
       afterTransition(g);
       if (config.confined) {
         runOwner(me, g);
@@ -961,50 +651,18 @@ final class MachineImpl<S> extends MachineBase<S> {
           + "negotiation handlers: the transition may still be canceled; use it in "
           + Binder.prefix(schema.names[i]) + "State");
     }
-    @SuppressWarnings("unchecked")
-    Scope<S>[] all = scopes;
-    if (all == null) scopes = all = (Scope<S>[]) new Scope<?>[schema.size];
-    Scope<S> s = all[i];
-    long tick = state.tick(i);
-    if (s != null && s.tick == tick) return s; // this activation's
-    if ((state.active() >>> i & 1) == 0) {
-      for (Scope<S> x : g.ending == null ? List.<Scope<S>>of() : g.ending) {
-        if (x.index == i) return x; // an End handler asking for the scope that just ended
-      }
-      throw new IllegalStateException("state " + schema.names[i] + " of machine " + id()
-          + " is not active: it has no scope");
-    }
-    s = new Scope<>(this, i, tick);
-    all[i] = s;
-    scopeMask |= 1L << i;
-    if (config.tracing) {
-      Scope<S> opened = s;
-      trace(() -> config.tracer.scopeOpened(this, opened));
-    }
-    return s;
+    ScopeTable<S> t = scopeTable;
+    if (t == null) scopeTable = t = new ScopeTable<>(this, schema);
+    return t.scopeOf(g, i, state.tick(i), (state.active() >>> i & 1) != 0);
   }
 
-  /** Ends the scopes of states that exited or entered again (at commit); drainer only. */
-  private void endScopes(Generation<S> g, long mask) {
-    Scope<S>[] all = scopes;
-    scopeMask &= ~mask;
-    for (long r = schema.toRank(mask); r != 0; r &= ~Long.highestOneBit(r)) {
-      Scope<S> s = all[schema.handlerOrder[63 - Long.numberOfLeadingZeros(r)]];
-      s.end();
-      if (g.ending == null) g.ending = new ArrayList<>(2);
-      g.ending.add(s); // reverse handler order
-    }
+  /** A scope was created (ScopeTable). */
+  void scopeOpened(Scope<S> s) {
+    if (config.tracing) trace(() -> config.tracer.scopeOpened(this, s));
   }
 
-  /** Closes the scopes ended by the running transition, in reverse handler order. */
-  private void closeEndedScopes(Generation<S> g) {
-    ArrayList<Scope<S>> list = g.ending;
-    if (list == null) return;
-    for (int k = 0; k < list.size(); k++) closeScope(g, list.get(k));
-    list.clear();
-  }
-
-  private void closeScope(Generation<S> g, Scope<S> s) {
+  /** Closes one ended scope and records its failure (ScopeTable); drainer only. */
+  void closeScope(Generation<S> g, Scope<S> s) {
     Thread.interrupted(); // a scope close starts with a clear interrupt status
     Scope.ScopeCloseException failure = s.close(config.scopeCloseNanos);
     if (config.tracing) trace(() -> config.tracer.scopeClosed(this, s, failure));
@@ -1015,13 +673,6 @@ final class MachineImpl<S> extends MachineBase<S> {
     }
   }
 
-  /** On close: ends every open scope, then closes them; drainer only. */
-  private void closeAllScopes(Generation<S> g) {
-    if (scopes != null && scopeMask != 0) endScopes(g, scopeMask);
-    closeEndedScopes(g);
-    g.takeFailures();
-  }
-
   /** The supervisor of a scope's tasks; a task failure becomes an error state. */
   dev.stator.supervision.Supervisor supervisorFor(Scope<S> scope) {
     String name = id() + "/" + scope.state() + "@" + scope.tick;
@@ -1029,85 +680,15 @@ final class MachineImpl<S> extends MachineBase<S> {
         .threadFactory(config.taskFactory)
         .logger(LOG)
         .onFailure((task, failure) -> taskFailed(scope, task.name(), failure));
-    if (!config.carriers.isEmpty()) b.wrap(this::carry);
+    if (!config.contexts.isEmpty()) b.wrap(this::carry);
     return b.build();
   }
 
-  /**
-   * Wraps a task body with the task context it must see: the context the mutating caller had
-   * when it submitted the mutation now running (captured by captureContext), or, for a fork made
-   * outside a transition (from a task), the forking thread's own.
-   */
+  /** A task body wrapped with its context (CallerContext.wrap); on the forking thread. */
   private Runnable carry(Runnable body) {
     Generation<S> g = running;
-    Runnable ctx = g != null && g.isDrainer(Thread.currentThread()) ? g.context : null;
-    if (ctx == null) {
-      Runnable r = body;
-      for (java.util.function.UnaryOperator<Runnable> c : config.carriers) r = c.apply(r);
-      return r;
-    }
-    return () -> inContext(ctx, body);
-  }
-
-  /**
-   * A transition run inside a caller's context. A carrier that throws or does not run its body
-   * must not cost the transition: it is logged and the transition runs without the context; what
-   * the transition itself throws (Abandoned) passes through.
-   */
-  private final class InContext implements Runnable {
-    private final java.util.function.BooleanSupplier transition;
-    private boolean ran;
-    private boolean result;
-    private @Nullable Throwable own;
-
-    InContext(java.util.function.BooleanSupplier transition) {
-      this.transition = transition;
-    }
-
-    @Override
-    public void run() {
-      ran = true;
-      try {
-        result = transition.getAsBoolean();
-      } catch (RuntimeException | Error t) {
-        own = t;
-        throw t;
-      }
-    }
-
-    void run(Runnable ctx) {
-      try {
-        inContext(ctx, this);
-      } catch (RuntimeException | Error t) {
-        if (t == own) throw t;
-        LOG.log(System.Logger.Level.ERROR, "machine " + id() + ": a context carrier threw"
-            + (ran ? " after" : " before") + " the transition it carried", t);
-      }
-      if (!ran) {
-        LOG.log(System.Logger.Level.ERROR, "machine " + id() + ": a context carrier did not run "
-            + "the transition it carried; it runs without the caller's context");
-        run();
-      }
-    }
-  }
-
-  /** Runs {@code body} on this thread inside a context that captureContext captured. */
-  private static void inContext(Runnable ctx, Runnable body) {
-    Runnable outer = CARRIED_BODY.get(); // a transition's context around a task fork: restore
-    CARRIED_BODY.set(body);
-    try {
-      ctx.run();
-    } finally {
-      if (outer == null) CARRIED_BODY.remove();
-      else CARRIED_BODY.set(outer);
-    }
-  }
-
-  /** The calling thread's context, as the carriers capture it, to be run later. */
-  private Runnable captureContext() {
-    Runnable r = () -> CARRIED_BODY.get().run();
-    for (java.util.function.UnaryOperator<Runnable> c : config.carriers) r = c.apply(r);
-    return r;
+    return config.contexts.wrap(body, g != null && g.isDrainer(Thread.currentThread()) ? g.context
+        : null);
   }
 
   private void taskFailed(Scope<S> scope, String task, Throwable failure) {
@@ -1137,8 +718,8 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   /** The latest scope of a state, or null (tests). */
   @Nullable Scope<S> latestScope(S state) {
-    Scope<S>[] all = scopes;
-    return all == null ? null : all[schema.indexOf(state)];
+    ScopeTable<S> t = scopeTable;
+    return t == null ? null : t.latest(schema.indexOf(state));
   }
 
   // ================================================================ waits
@@ -1312,7 +893,7 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   @Override
   public int queueSize() {
-    return Math.max(0, queued + (int) TAKEN.getOpaque(this));
+    return inbox.size();
   }
 
   @Override
@@ -1398,8 +979,10 @@ final class MachineImpl<S> extends MachineBase<S> {
    * everything queued; then the machine is TERMINAL. Drainer only.
    */
   private void finishClose(Generation<S> g) {
-    closeTransition(g);
-    closeAllScopes(g);
+    Transition.close(this, g);
+    ScopeTable<S> scopes = scopeTable;
+    if (scopes != null) scopes.closeAll(g);
+    g.takeFailures(); // recorded and logged; nobody holds a ticket for close
     Mutation m;
     while ((m = g.pollPriority()) != null) m.fail(closedError(m.kind, m.called));
     failQueued();
@@ -1415,84 +998,13 @@ final class MachineImpl<S> extends MachineBase<S> {
     if (t != null) t.complete(null);
   }
 
-  /**
-   * The close transition (spec "Close"): every active state exits. Exit handlers run in reverse
-   * handler order and cannot refuse, then the active set becomes empty (each exiting clock ticks),
-   * then the end handlers run in reverse order; scopes close after (closeAllScopes). A takeover
-   * after an abandoned close handler commits what is left without running handlers again.
-   */
-  private void closeTransition(Generation<S> g) {
-    long before = state.active();
-    if (closePhase == 2 || before == 0) {
-      closePhase = 2;
-      return;
-    }
-    if (closePhase == 1) { // a handler of the first try was abandoned
-      state.commit(0, before, 0, 0);
-      endScopes(g, before & scopeMask);
-      closePhase = 2;
-      return;
-    }
-    closePhase = 1;
-    g.kind = MutationKind.CLOSE;
-    g.flags = 0;
-    Handlers h = handlers;
-    Event<S> e = null;
-    if (h != null || config.tracing) {
-      e = g.event;
-      if (e == null) g.event = e = new Event<>(this);
-      e.kind = MutationKind.CLOSE;
-      e.id = ++transitions;
-      e.called = 0;
-      e.before = before;
-      e.after = 0;
-      e.entering = 0;
-      e.args = Args.NONE;
-      e.source = null;
-      e.finalPhase = false;
-      e.state = -1;
-      e.refusal = "";
-      Event<S> ev = e;
-      if (config.tracing) trace(() -> config.tracer.transitionStart(ev));
-    } else {
-      ++transitions;
-    }
-    int[] order = schema.handlerOrder;
-    if (h != null) {
-      for (long r = schema.toRank(before & h.masks[Binder.EXIT]); r != 0;
-          r &= ~Long.highestOneBit(r)) {
-        callAll(g, h.sources, Binder.EXIT, order[63 - Long.numberOfLeadingZeros(r)], e, false);
-      }
-    }
-    state.commit(0, before, 0, 0);
-    closePhase = 2;
-    long ended = before & scopeMask;
-    if (ended != 0) endScopes(g, ended);
-    if (h != null) {
-      e.finalPhase = true;
-      for (long r = schema.toRank(before & h.masks[Binder.END]); r != 0;
-          r &= ~Long.highestOneBit(r)) {
-        callAll(g, h.sources, Binder.END, order[63 - Long.numberOfLeadingZeros(r)], e, false);
-      }
-    }
-    g.takeFailures(); // logged by handlerFailed; nobody holds a ticket for close
-    if (config.tracing) {
-      Event<S> ev = e;
-      trace(() -> config.tracer.transitionEnd(ev, true));
-    }
-  }
-
   /** Fails everything queued (the inbox, and the taken list when the caller drains). */
   private void failQueued() {
-    Mutation s = (Mutation) INBOX.getAndSet(this, null);
-    for (; s != null; s = s.next) {
-      QUEUED.getAndAdd(this, -1);
-      s.fail(closedError(s.kind, s.called));
-    }
+    inbox.drainPushed(s -> s.fail(closedError(s.kind, s.called)));
     Generation<S> g = running;
     if (g != null && g.isDrainer(Thread.currentThread())) {
       Mutation m;
-      while ((m = poll()) != null) m.fail(closedError(m.kind, m.called));
+      while ((m = inbox.poll()) != null) m.fail(closedError(m.kind, m.called));
     }
   }
 
@@ -1507,7 +1019,7 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   // ================================================================ tracing
 
-  private void trace(Runnable call) {
+  void trace(Runnable call) {
     try {
       call.run();
     } catch (Throwable t) {
@@ -1515,178 +1027,5 @@ final class MachineImpl<S> extends MachineBase<S> {
     }
   }
 
-  /** The watchdog took the machine over; unwinds the abandoned thread. */
-  private static final class Abandoned extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    final boolean committed; // whether the abandoned transition had committed
 
-    Abandoned(boolean committed) {
-      super("abandoned", null, false, false);
-      this.committed = committed;
-    }
-  }
-
-  // ================================================================ config
-
-  /** Immutable options; machines built with all defaults share one instance. */
-  static final class Config {
-    static final int DRAIN_BATCH = 1024;
-    private static final Config DEFAULT = new Config(List.of(), false, null,
-        Duration.ofSeconds(1), 100_000, Duration.ofSeconds(1), List.of());
-
-    final Tracer tracer;
-    final boolean tracing;
-    final boolean confined;
-    final ThreadFactory drainFactory;
-    final ThreadFactory ownerFactory;
-    final long timeoutNanos;
-    final Duration scopeCloseNanos;
-    final ThreadFactory taskFactory;
-    final ThreadFactory holderFactory;
-    final int queueLimit;
-    final List<java.util.function.UnaryOperator<Runnable>> carriers;
-    final int drainBatch = DRAIN_BATCH;
-    final boolean customFactory;
-    private final Set<String> tracerFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    private Config(List<Tracer> tracers, boolean confined, @Nullable ThreadFactory factory,
-        @Nullable Duration timeout, int queueLimit, Duration scopeClose,
-        List<java.util.function.UnaryOperator<Runnable>> carriers) {
-      this.carriers = carriers;
-      this.tracer = tracers.isEmpty() ? Tracer.NOOP
-          : tracers.size() == 1 ? tracers.get(0) : new Tracers(tracers);
-      this.tracing = !tracers.isEmpty();
-      this.confined = confined;
-      this.customFactory = factory != null;
-      this.drainFactory = factory != null ? factory
-          : Thread.ofVirtual().name("stator-drain-", 0).factory();
-      this.ownerFactory = factory != null ? factory
-          : Thread.ofPlatform().daemon().name("stator-owner-", 0).factory();
-      this.timeoutNanos = timeout == null ? 0 : Scope.saturatedNanos(timeout);
-      this.scopeCloseNanos = scopeClose;
-      this.taskFactory = factory != null ? factory
-          : Thread.ofVirtual().name("stator-task-", 0).factory();
-      this.holderFactory = factory != null ? factory
-          : Thread.ofVirtual().name("stator-hold-", 0).factory();
-      this.queueLimit = queueLimit;
-    }
-
-    static Config of(Machine.Builder<?> b) {
-      if (b.tracers.isEmpty() && !b.confined && b.threadFactory == null
-          && Duration.ofSeconds(1).equals(b.handlerTimeout) && b.queueLimit == 100_000
-          && Duration.ofSeconds(1).equals(b.scopeCloseTimeout) && b.carriers.isEmpty()) {
-        return DEFAULT;
-      }
-      return new Config(List.copyOf(b.tracers), b.confined, b.threadFactory, b.handlerTimeout,
-          b.queueLimit, b.scopeCloseTimeout, List.copyOf(b.carriers));
-    }
-
-    void tracerFailed(String machine, Throwable t) {
-      if (tracerFailures.add(t.getClass().getName())) {
-        LOG.log(System.Logger.Level.ERROR, "tracer of machine " + machine + " threw; "
-            + "ignored (logged once per exception type)", t);
-      }
-    }
-  }
-
-  /** Several tracers called in order; each guarded separately by the machine's trace(). */
-  private static final class Tracers extends Tracer {
-    private final Tracer[] all;
-
-    Tracers(List<Tracer> all) {
-      this.all = all.toArray(Tracer[]::new);
-    }
-
-    @Override
-    public void machineStarted(Machine<?> m) {
-      for (Tracer t : all) t.machineStarted(m);
-    }
-
-    @Override
-    public void machineRestored(Machine<?> m, Snapshot s) {
-      for (Tracer t : all) t.machineRestored(m, s);
-    }
-
-    @Override
-    public void mutationQueued(Machine<?> m, MutationKind k, List<String> states, Args args) {
-      for (Tracer t : all) t.mutationQueued(m, k, states, args);
-    }
-
-    @Override
-    public void transitionStart(Event<?> e) {
-      for (Tracer t : all) t.transitionStart(e);
-    }
-
-    @Override
-    public void handlerStart(Event<?> e, String h) {
-      for (Tracer t : all) t.handlerStart(e, h);
-    }
-
-    @Override
-    public void handlerEnd(Event<?> e, String h, boolean ok, @Nullable Throwable f) {
-      for (Tracer t : all) t.handlerEnd(e, h, ok, f);
-    }
-
-    @Override
-    public void transitionEnd(Event<?> e, boolean executed) {
-      for (Tracer t : all) t.transitionEnd(e, executed);
-    }
-
-    @Override
-    public void machineClosed(Machine<?> m) {
-      for (Tracer t : all) t.machineClosed(m);
-    }
-
-    @Override
-    public void scopeOpened(Machine<?> m, StateScope<?> s) {
-      for (Tracer t : all) t.scopeOpened(m, s);
-    }
-
-    @Override
-    public void scopeClosed(Machine<?> m, StateScope<?> s, @Nullable Throwable f) {
-      for (Tracer t : all) t.scopeClosed(m, s, f);
-    }
-  }
-
-  // ================================================================ handlers
-
-  /** The handler sources of one machine, with masks OR-ed over all of them. */
-  static final class Handlers {
-    final Binder.Source[] sources;
-    final long[] masks = new long[5];
-    final long pairTo;
-    final boolean anyEnter;
-    final boolean anyState;
-    final boolean observesErrors;
-
-    private Handlers(List<Binder.Source> list, int exception) {
-      this.sources = list.toArray(Binder.Source[]::new);
-      long pairTo = 0;
-      boolean anyEnter = false;
-      boolean anyState = false;
-      for (Binder.Source s : sources) {
-        for (int p = 0; p < 5; p++) masks[p] |= s.plan.masks[p];
-        pairTo |= s.plan.pairTo;
-        anyEnter |= s.plan.anyEnter != null;
-        anyState |= s.plan.anyState != null;
-      }
-      this.pairTo = pairTo;
-      this.anyEnter = anyEnter;
-      this.anyState = anyState;
-      long ex = 1L << exception;
-      this.observesErrors = ((masks[Binder.ENTER] | masks[Binder.STATE]) & ex) != 0;
-    }
-
-    static @Nullable Handlers of(List<Binder.Source> list, int exception) {
-      List<Binder.Source> nonEmpty = new ArrayList<>();
-      for (Binder.Source s : list) {
-        Binder.Plan p = s.plan;
-        boolean any = p.anyEnter != null || p.anyState != null || p.pairTo != 0;
-        for (long m : p.masks) any |= m != 0;
-        if (any) nonEmpty.add(s);
-      }
-      if (nonEmpty.isEmpty()) return null;
-      return new Handlers(nonEmpty, exception);
-    }
-  }
 }

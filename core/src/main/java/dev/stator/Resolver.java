@@ -13,6 +13,25 @@ final class Resolver {
   private Resolver() {}
 
   /**
+   * The auto states that the auto mutation adds (spec Q3, R10): the inactive auto states not
+   * removed by an active state, narrowed to those that survive resolution, re-resolved until
+   * every one of them does, so an auto state that cannot activate has no effect at all (R10).
+   */
+  static long autoStates(Schema<?> schema, long before) {
+    long autos = schema.auto & ~before;
+    for (long m = autos; m != 0; m &= m - 1) {
+      int i = Long.numberOfTrailingZeros(m);
+      if ((schema.removedBy[i] & before) != 0) autos &= ~(1L << i);
+    }
+    while (autos != 0) {
+      long survivors = autos & resolve(schema, MutationKind.AUTO, autos, null, before);
+      if (survivors == autos) break;
+      autos = survivors;
+    }
+    return autos;
+  }
+
+  /**
    * The target active set.
    *
    * @param kind ADD, REMOVE, SET or AUTO (AUTO resolves like ADD)

@@ -1,0 +1,63 @@
+package dev.stator;
+
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** Several tracers called in order; each guarded separately by the machine's trace(). */
+final class Tracers extends Tracer {
+  private final Tracer[] all;
+
+  Tracers(List<Tracer> all) {
+    this.all = all.toArray(Tracer[]::new);
+  }
+
+  @Override
+  public void machineStarted(Machine<?> m) {
+    for (Tracer t : all) t.machineStarted(m);
+  }
+
+  @Override
+  public void machineRestored(Machine<?> m, Snapshot s) {
+    for (Tracer t : all) t.machineRestored(m, s);
+  }
+
+  @Override
+  public void mutationQueued(Machine<?> m, MutationKind k, List<String> states, Args args) {
+    for (Tracer t : all) t.mutationQueued(m, k, states, args);
+  }
+
+  @Override
+  public void transitionStart(Event<?> e) {
+    for (Tracer t : all) t.transitionStart(e);
+  }
+
+  @Override
+  public void handlerStart(Event<?> e, String h) {
+    for (Tracer t : all) t.handlerStart(e, h);
+  }
+
+  @Override
+  public void handlerEnd(Event<?> e, String h, boolean ok, @Nullable Throwable f) {
+    for (Tracer t : all) t.handlerEnd(e, h, ok, f);
+  }
+
+  @Override
+  public void transitionEnd(Event<?> e, boolean executed) {
+    for (Tracer t : all) t.transitionEnd(e, executed);
+  }
+
+  @Override
+  public void machineClosed(Machine<?> m) {
+    for (Tracer t : all) t.machineClosed(m);
+  }
+
+  @Override
+  public void scopeOpened(Machine<?> m, StateScope<?> s) {
+    for (Tracer t : all) t.scopeOpened(m, s);
+  }
+
+  @Override
+  public void scopeClosed(Machine<?> m, StateScope<?> s, @Nullable Throwable f) {
+    for (Tracer t : all) t.scopeClosed(m, s, f);
+  }
+}
