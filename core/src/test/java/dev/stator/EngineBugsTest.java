@@ -430,7 +430,7 @@ class EngineBugsTest {
     m.close();
   }
 
-  // LIBRARY GAP (examples): a stale task whose open() was refused because its scope had ended
+  // Found by the examples (it was a LIBRARY GAP mark there): a stale task whose open() was refused because its scope had ended
   // counted as a task failure (logged, recorded as Exception) instead of a cancellation.
   @Test
   void gap_aStaleTaskRefusedByItsEndedScopeIsCancelledNotFailed() throws Exception {

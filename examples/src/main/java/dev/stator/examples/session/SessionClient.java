@@ -68,13 +68,11 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SessionClient implements AutoCloseable {
   /* Design.
    *
-   * Why confined. In the default mode the thread that finds the machine idle runs the
-   * transition. A scope task that reports back (the dial adds Connected, which removes
-   * Connecting; the reader adds ErrNetwork, which removes Session) would then run the
-   * transition that ends its own scope, on its own thread: it interrupts itself, the scope close
-   * cannot wait for it and reports it as stuck, and the remaining handlers run with the
-   * interrupt status set (reported as a library bug). In confined mode a task's mutation is
-   * queued for the owner thread, the task returns and ends, and the scope closes cleanly.
+   * Why confined. Every handler runs on the one owner thread, so the handlers' own fields
+   * (`failures`) need no synchronization and a test can check where handlers ran. It is a
+   * choice, not a workaround: in the default mode too a task's mutation is never run on the
+   * task's own thread (spec Q9), so a task that reports back (the dial adds Connected, which
+   * removes Connecting) never runs the transition that ends its own scope.
    *
    * Why non-blocking I/O (LineChannel). A scope first interrupts and awaits its tasks, and only
    * then closes its resources. A reader blocked in java.net.Socket I/O on a platform thread does
@@ -367,13 +365,7 @@ public final class SessionClient implements AutoCloseable {
       connecting.machine().add(Conn.Connected, Args.of(CHANNEL, channel)); // CANCELED if stale
     } catch (IOException e) {
       connecting.machine().addError(Conn.ErrNetwork, e); // CANCELED if stale
-    } catch (IllegalStateException refused) {
-      if (connecting.isCurrent()) throw refused;
-      // LIBRARY GAP: the scope ended while the dial was between two calls, so open() refused
-      // the resource (and closed it). Thrown out of the task, that refusal would count as a
-      // task failure and add Exception to the machine itself, not through the ended scope, so
-      // it could hit a later session. A stale task's refusal should count as cancellation.
-    }
+    } // a scope that ended meanwhile refuses open() with ScopeEndedException: a cancellation
   }
 
   /** Reader task of Connected: PONGs become Heartbeat; the end of the stream a network error. */

@@ -23,7 +23,14 @@ public final class TaskRegistry implements AutoCloseable {
     this.actors = ActorRegistry.<String, TaskActor>builder("tasks",
             (id, tasks) -> { // a throw here fails the start: no actor, every waiting caller told
               Task loaded = store.get(id).orElseGet(() -> store.create(id));
-              return new TaskActor(loaded, agent, store, threads, log, this::retire);
+              TaskActor actor = new TaskActor(loaded, agent, store, threads, log, this::retire);
+              try {
+                actor.start(); // a retire named during the start is kept by the registry
+              } catch (RuntimeException | InterruptedException e) {
+                actor.close();
+                throw e;
+              }
+              return actor;
             })
         .cleanup((id, actor) -> {
           retired.accept(id); // it has left the registry
@@ -41,9 +48,7 @@ public final class TaskRegistry implements AutoCloseable {
    *     for the same start; no actor remains, and a later call tries again
    */
   public TaskActor actor(String id) throws InterruptedException {
-    TaskActor a = actors.getOrStart(id);
-    a.start(); // after getOrStart: a retire must find the actor started (see LIBRARY GAP)
-    return a;
+    return actors.getOrStart(id);
   }
 
   /** The live actor for {@code id}, or null. */
