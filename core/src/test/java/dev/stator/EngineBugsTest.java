@@ -430,8 +430,9 @@ class EngineBugsTest {
     m.close();
   }
 
-  // Found by the examples (it was a LIBRARY GAP mark there): a stale task whose open() was refused because its scope had ended
-  // counted as a task failure (logged, recorded as Exception) instead of a cancellation.
+  // Found by the examples (a LIBRARY GAP mark there): a stale task whose open() was refused
+  // because its scope had ended counted as a task failure (logged, recorded as Exception)
+  // instead of a cancellation.
   @Test
   void gap_aStaleTaskRefusedByItsEndedScopeIsCancelledNotFailed() throws Exception {
     Schema<String> s = Schema.named("gap").state("Work").build();
