@@ -47,7 +47,7 @@ final class Scope<S> implements StateScope<S> {
    * holder was entering, hold releases it (waiting for the exit up to the bound) and throws.
    * Either way a context that was entered is exited by its thread and no holder parks forever.
    *
-   * Interrupt policy (DESIGN §7): close() is not broken by an interrupt of the closing thread.
+   * Interrupt policy (docs/spec.md §12): close() is not broken by an interrupt of the closing thread.
    * It clears the status on entry and records it; its bounded waits (tasks, then each held
    * context's exit) catch InterruptedException, record it and go on waiting for what is left of
    * their bound (cancelAll is idempotent and is called again with the remaining time); the

@@ -7,7 +7,7 @@ import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** DESIGN §6 identity: unique ids, and an enumeration of live machines that holds them weakly. */
+/** docs/spec.md §10 (identity): unique ids, and an enumeration of live machines that holds them weakly. */
 class IdentityTest {
   enum S { A }
 

@@ -4,7 +4,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 /**
- * Floor (b) of DESIGN.md section 4: a minimal relational machine — a {@link ReentrantLock},
+ * Floor (b) of docs/benchmarks.md: a minimal relational machine — a {@link ReentrantLock},
  * relation masks (require / add / remove), one clock per state and a volatile published active
  * set. No queue, no results, no tracer, no errors, no watchdog: what Stator does on top of this
  * is the engine's overhead over this floor.

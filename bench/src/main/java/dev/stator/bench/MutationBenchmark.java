@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code add(Running)} (pulls in Healthy through an add relation; require and remove relations
  * checked) and {@code remove(Running)} (Healthy leaves through its require relation): two
  * mutations, each flipping two states, so a reported op is <em>one mutation</em>. The same cycle
- * runs on the two floors of DESIGN.md section 4: {@link SwitchFloor} (relations compiled by hand
+ * runs on the two floors of docs/benchmarks.md: {@link SwitchFloor} (relations compiled by hand
  * into a switch, behind a lock) and {@link BitsetFloor} (lock, relation masks, per-state clocks,
  * volatile publish).
  *

@@ -3,7 +3,7 @@ package dev.stator.bench;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Floor (a) of DESIGN.md section 4 for the {@link Ten} workload: the relations of {@link Ten}
+ * Floor (a) of docs/benchmarks.md for the {@link Ten} workload: the relations of {@link Ten}
  * compiled by hand into a {@code switch} over the called state, behind a {@link ReentrantLock},
  * with the active set in a volatile {@code long} (several states are active at once, so one
  * enum field cannot hold it). No clocks, no generic resolution: the cheapest correct code for

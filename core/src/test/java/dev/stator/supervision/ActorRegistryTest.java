@@ -18,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** DESIGN §5, registry of actors: one test per guarantee. */
+/** docs/supervision.md, registry of actors: one test per guarantee. */
 @Timeout(10)
 class ActorRegistryTest {
   final RecordingLogger log = new RecordingLogger();

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** DESIGN §5, background service: one test per guarantee. */
+/** docs/supervision.md, background service: one test per guarantee. */
 @Timeout(10)
 class BackgroundServiceTest {
   static final Duration LONG = Duration.ofSeconds(5);

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** DESIGN §5, cancel-and-wait: one test per guarantee. */
+/** docs/supervision.md, cancel-and-wait: one test per guarantee. */
 @Timeout(10)
 class CancelAndWaitTest {
   static final Duration LONG = Duration.ofSeconds(5);

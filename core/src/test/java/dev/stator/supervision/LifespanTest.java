@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** DESIGN §5, lifespan: one test per guarantee. */
+/** docs/supervision.md, lifespan: one test per guarantee. */
 @Timeout(10)
 class LifespanTest {
   final List<String> events = new ArrayList<>();

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** DESIGN §5, supervised task: one test per guarantee, plus the supervisor's own contract. */
+/** docs/supervision.md, supervised task: one test per guarantee, plus the supervisor's own contract. */
 @Timeout(10)
 class SupervisedTaskTest {
   final RecordingLogger log = new RecordingLogger();

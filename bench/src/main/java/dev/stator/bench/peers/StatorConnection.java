@@ -4,7 +4,7 @@ import dev.stator.Machine;
 import dev.stator.Schema;
 
 /**
- * Workload 2/3 in Stator, written as DESIGN.md's idiom: the phases remove each other, Ready
+ * Workload 2/3 in Stator, written in Stator's idiom: the phases remove each other, Ready
  * requires Connected, and the object is its own handler object (default configuration, so the
  * 1 s handler timeout and its watchdog are on). Entry actions are {@code xState} handlers, exit
  * actions {@code xEnd} handlers, the guard is the negotiation handler {@code connectingEnter}.
