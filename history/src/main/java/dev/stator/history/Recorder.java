@@ -1,0 +1,191 @@
+package dev.stator.history;
+
+import dev.stator.Event;
+import dev.stator.Machine;
+import dev.stator.MutationKind;
+import dev.stator.Snapshot;
+import dev.stator.Status;
+import dev.stator.Tracer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The tracer of a {@link History}: turns each transition into a {@link TransitionRecord}.
+ * Called on the machines' draining threads, one call at a time per machine (the Tracer
+ * contract), so a machine's {@link Track} needs no lock; different machines may call at once.
+ */
+final class Recorder extends Tracer {
+  /* Design: the clocks are not in the Event, so each Track keeps the machine's clocks, taken
+   * once from a snapshot at start (or restore, or first sight) and then advanced from the
+   * masks of each executed transition: +1 for every state that changed, +2 for every multi
+   * state entered again. A transition abandoned past the handler timeout may or may not have
+   * committed (the tracer is told `false` either way), so then the Track re-reads a snapshot. */
+
+  private final History history;
+  private final ConcurrentHashMap<Machine<?>, Track> tracks = new ConcurrentHashMap<>();
+
+  Recorder(History history) {
+    this.history = history;
+  }
+
+  /** The state kept for one machine; used by its draining thread only. */
+  static final class Track {
+    final MachineInfo info;
+    final HandlerName.Resolver names;
+    long[] ticks; // the machine's clocks now; shared with records, replaced, never written
+    long queueTick;
+    // the transition in progress
+    Instant wall = Instant.EPOCH;
+    long startNanos;
+    @Nullable List<HandlerCall> calls;
+    @Nullable String openHandler;
+    long handlerStart;
+
+    Track(MachineInfo info) {
+      this.info = info;
+      this.names = HandlerName.resolver(info.names());
+      this.ticks = info.start().ticks();
+      this.queueTick = info.start().queueTick();
+    }
+  }
+
+  @Override
+  public void machineStarted(Machine<?> machine) {
+    tracks.put(machine, track(machine, machine.snapshot()));
+  }
+
+  @Override
+  public void machineRestored(Machine<?> machine, Snapshot snapshot) {
+    tracks.put(machine, track(machine, snapshot));
+  }
+
+  @Override
+  public void machineClosed(Machine<?> machine) {
+    tracks.remove(machine);
+  }
+
+  @Override
+  public void transitionStart(Event<?> e) {
+    Track t = trackOf(e.machine());
+    t.wall = history.clock.instant();
+    t.startNanos = history.timing ? System.nanoTime() : 0;
+    t.calls = null;
+    t.openHandler = null;
+  }
+
+  @Override
+  public void handlerStart(Event<?> e, String handler) {
+    if (!history.handlers) return;
+    Track t = trackOf(e.machine());
+    t.openHandler = handler;
+    t.handlerStart = history.timing ? System.nanoTime() : 0;
+  }
+
+  @Override
+  public void handlerEnd(Event<?> e, String handler, boolean accepted,
+      @Nullable Throwable failure) {
+    if (!history.handlers) return;
+    Track t = trackOf(e.machine());
+    long nanos = history.timing ? System.nanoTime() - t.handlerStart : 0;
+    List<HandlerCall> calls = t.calls;
+    if (calls == null) t.calls = calls = new ArrayList<>(4);
+    calls.add(new HandlerCall(t.names.of(handler), Math.max(0, nanos), accepted, text(failure)));
+    t.openHandler = null;
+  }
+
+  @Override
+  public void transitionEnd(Event<?> e, boolean executed) {
+    Track t = trackOf(e.machine());
+    long end = history.timing ? System.nanoTime() : 0;
+    long before = e.beforeMask();
+    long after = e.afterMask();
+    long entered = enteredMask(e);
+    Status status = executed ? Status.EXECUTED : Status.CANCELED;
+    List<HandlerCall> calls = t.calls;
+    String open = t.openHandler;
+    long[] ticks;
+    if (open != null) { // abandoned past the handler timeout: committed or not, ask the machine
+      if (calls == null) t.calls = calls = new ArrayList<>(1);
+      calls.add(new HandlerCall(t.names.of(open), Math.max(0, end - t.handlerStart), false,
+          "timed out"));
+      Snapshot now = e.machine().snapshot();
+      ticks = now.ticks();
+      if (now.active() == after && after != before) status = Status.EXECUTED;
+    } else if (executed) {
+      ticks = advance(t.ticks, before, after, entered);
+    } else {
+      ticks = t.ticks;
+    }
+    t.ticks = ticks;
+    MutationKind kind = e.kind();
+    if (kind != MutationKind.AUTO && kind != MutationKind.CLOSE) t.queueTick++;
+    Throwable error = e.error();
+    String reason = status == Status.CANCELED && !e.refusal().isEmpty() ? e.refusal() : null;
+    TransitionRecord r = new TransitionRecord(history.claim(), t.info, e.transitionId(), kind,
+        calledMask(t.info, e), e.source(), before, after, entered, ticks, status, reason,
+        text(error), t.wall, Math.max(0, end - t.startNanos), t.queueTick,
+        calls == null ? List.of() : calls);
+    history.publish(r);
+    t.calls = null;
+    t.openHandler = null;
+  }
+
+  private Track trackOf(Machine<?> machine) {
+    Track t = tracks.get(machine);
+    if (t == null) { // attached after start: begin from the state before this transition
+      t = track(machine, machine.snapshot());
+      Track raced = tracks.putIfAbsent(machine, t);
+      if (raced != null) t = raced;
+    }
+    return t;
+  }
+
+  private static Track track(Machine<?> machine, Snapshot start) {
+    return new Track(new MachineInfo(machine.id(), machine.schema().data(),
+        machine.schema().hash(), start));
+  }
+
+  /** The clocks after an executed transition. */
+  static long[] advance(long[] ticks, long before, long after, long entered) {
+    long changed = before ^ after;
+    long again = entered & before & after;
+    if ((changed | again) == 0) return ticks;
+    long[] out = ticks.clone();
+    for (long m = changed; m != 0; m &= m - 1) out[Long.numberOfTrailingZeros(m)] += 1;
+    for (long m = again; m != 0; m &= m - 1) out[Long.numberOfTrailingZeros(m)] += 2;
+    return out;
+  }
+
+  /** The entering mask: the Event exposes names only, so rebuild it from them. */
+  private static long enteredMask(Event<?> e) {
+    long fresh = e.afterMask() & ~e.beforeMask();
+    long both = e.afterMask() & e.beforeMask();
+    if (both == 0 || e.kind() == MutationKind.REMOVE || e.kind() == MutationKind.CLOSE) {
+      return fresh;
+    }
+    List<String> entering = e.enteringNames();
+    if (entering.size() == Long.bitCount(fresh)) return fresh;
+    List<String> names = e.machine().schema().names();
+    long m = 0;
+    for (String s : entering) m |= 1L << names.indexOf(s);
+    return m;
+  }
+
+  private static long calledMask(MachineInfo info, Event<?> e) {
+    if (e.kind() == MutationKind.CLOSE) return 0;
+    List<String> called = e.calledNames();
+    List<String> names = info.names();
+    long m = 0;
+    for (String s : called) m |= 1L << names.indexOf(s);
+    return m;
+  }
+
+  static @Nullable String text(@Nullable Throwable t) {
+    if (t == null) return null;
+    String msg = t.getMessage();
+    return msg == null ? t.getClass().getName() : t.getClass().getName() + ": " + msg;
+  }
+}
