@@ -89,12 +89,31 @@ class ManualTest {
       assertThat(door.add(Door.Locked).status()).isEqualTo(Status.EXECUTED);
       assertThat(door.add(Door.Open).status()).isEqualTo(Status.EXECUTED);
       assertThat(door.is(Door.Locked)).isFalse();
+      assertThat(door.add(Door.Closed, Door.Locked).status()).isEqualTo(Status.EXECUTED);
+      assertThat(door.active()).containsExactly(Door.Closed, Door.Locked);
     }
     assertThat(log).containsExactly(
         "[door] #1 add[Closed] +Closed (Closed=1)",
         "[door] #2 add[Locked] +Locked (Locked=1)",
         "[door] #3 add[Open] +Open -Closed -Locked (Open=1 Closed=2 Locked=2)",
-        "[door] #4 close -Open (Open=2)");
+        "[door] #4 add[Closed, Locked] +Closed +Locked -Open (Closed=3 Locked=3 Open=2)",
+        "[door] #5 close -Closed -Locked (Closed=4 Locked=4)");
+  }
+
+  // manual section 1: every problem of a schema at once
+  @Test
+  void manualSchemaProblems() {
+    Schema.Builder<String> b = Schema.named("Conn")
+        .state("Session")
+        .state("Ready", r -> r.require("Conected"))
+        .state("Worker", r -> r.require("Idle"))
+        .state("Idle", r -> r.after("Worker"));
+    SchemaException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+        SchemaException.class, b::build);
+    assertThat(e.problems()).hasSize(2);
+    assertThat(e).hasMessage("invalid schema Conn, 2 problems:\n"
+        + "  - state 'Ready' requires unknown state 'Conected'\n"
+        + "  - require/after cycle: Worker -> Idle -> Worker");
   }
 
   // ------------------------------------------------------------------ manual: handlers
@@ -162,6 +181,38 @@ class ManualTest {
         "[client] #5 add[Disconnected] +Disconnected -Session -Connected -Ready "
             + "(Disconnected=1 Session=2 Connected=2 Ready=2)",
         "[client] #6 close -Disconnected (Disconnected=2)");
+  }
+
+  static final class Quiet {
+    final List<String> calls = new ArrayList<>();
+
+    void connectedState() {                   // no Event parameter: fine
+      calls.add("connectedState");
+    }
+  }
+
+  static final class Misspelled {
+    void conectedState(Event<Conn> e) {}
+  }
+
+  // manual section 3: handlers without an Event, a misspelled name, looking lambdas
+  @Test
+  void manualHandlerBinding() {
+    Quiet quiet = new Quiet();
+    List<String> seen = new ArrayList<>();
+    try (Machine<Conn> m = Machine.of(CONN).handlers(quiet)
+        .onEntering(Conn.Connected, e -> seen.add("entering " + e.kind()))
+        .build()) {
+      m.add(Conn.Connecting);
+      m.add(Conn.Connected);
+    }
+    assertThat(quiet.calls).containsExactly("connectedState");
+    assertThat(seen).containsExactly("entering ADD");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Machine.of(CONN).handlers(new Misspelled()).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Misspelled.conectedState(Event) names no state of schema Conn; "
+            + "did you mean connectedState?");
   }
 
   // ------------------------------------------------------------------ manual: queue
