@@ -814,7 +814,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       w.fail(new MachineClosedException("machine " + id() + " is closed; wait refused"));
       return w;
     }
-    waits.recheck(state); // a transition may have committed between the test and the add
+    waits.recheck(w, state); // a transition may have committed between the test and the add
     return w;
   }
 

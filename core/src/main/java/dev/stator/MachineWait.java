@@ -29,6 +29,8 @@ final class MachineWait extends WaitBase {
   final int kind;
   final long mask;
   final long[] base;
+  /** Its index in the machine's WaitRegistry, or -1; guarded by the registry's lock. */
+  int slot = -1;
   /** What an EXTERNAL wait waits for (timeout messages); null for conditions. */
   private final @Nullable String what;
 

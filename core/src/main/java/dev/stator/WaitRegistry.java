@@ -8,21 +8,31 @@ import java.util.Arrays;
 final class WaitRegistry {
   /* Design.
    *
-   * `waits` is a copy-on-write array: writers (register, unregister, failAll) replace it under
-   * the registry's own private `lock`, never the machine's monitor, so no user code that locks
-   * the machine can block a registration; readers (notify) read the volatile array without a
-   * lock. A wait is registered, then tested once more against a consistent snapshot (a
-   * transition may have committed between the caller's test and the registration); the draining
-   * thread tests every wait after each top-level transition and again after it releases the
-   * machine (a full fence), so a wait is never missed. Once failAll() ran (close), `closed` makes
-   * every later registration fail: no wait is left registered on a closed machine.
-   * Completions run MachineWait.complete, which completes a future whose dependents run on the
-   * waiter's side (WaitBase.future is asynchronous), so no user callback runs here. */
+   * `waits[0..count)` is an array guarded by the registry's own private `lock`, never the
+   * machine's monitor, so no user code that locks the machine can block a registration. Each
+   * registered wait knows its slot (MachineWait.slot, guarded by `lock`): add appends (the array
+   * doubles when full), remove moves the last wait into the freed slot, so both are O(1) and n
+   * registrations cost O(n), not O(n^2) as a copy-on-write array did. `size` mirrors `count` as
+   * a volatile for the lock-free isEmpty() the draining thread asks after every transition.
+   *
+   * A wait is registered, then tested once more by its registrar against a consistent snapshot
+   * read after the registration (recheck(w)); the draining thread commits, then reads `size` and
+   * tests the registered waits (notify). Both sides write, then read, volatile state (the lock
+   * release and `size`; the seqlock), so one of them sees the other and a wait is never missed;
+   * only the new wait needs the extra test. The draining thread also tests every wait after it
+   * releases the machine (a full fence). Once failAll() ran (close), `closed` makes every later
+   * registration fail: no wait is left registered on a closed machine.
+   *
+   * notify tests under the lock (MachineWait.test is pure), removes what holds, and completes
+   * those waits after the lock is released. Completion completes a future whose dependents run on
+   * the waiter's side (WaitBase.future is asynchronous), so no user callback runs here. */
 
   private static final MachineWait[] NONE = new MachineWait[0];
 
   private final Object lock = new Object();
-  private volatile MachineWait[] waits = NONE; // replaced under lock
+  private MachineWait[] waits = NONE; // guarded by lock
+  private int count; // guarded by lock
+  private volatile int size; // count, for lock-free reads
   private boolean closed; // guarded by lock
 
   /**
@@ -32,67 +42,93 @@ final class WaitRegistry {
   boolean add(MachineWait w) {
     synchronized (lock) {
       if (closed) return false;
-      MachineWait[] cur = waits;
-      MachineWait[] next = Arrays.copyOf(cur, cur.length + 1);
-      next[cur.length] = w;
-      waits = next;
+      if (count == waits.length) waits = Arrays.copyOf(waits, Math.max(4, count * 2));
+      w.slot = count;
+      waits[count++] = w;
+      size = count;
       return true;
     }
   }
 
+  /** Unregisters {@code w} if it is registered; O(1). */
   void remove(MachineWait w) {
     synchronized (lock) {
-      MachineWait[] cur = waits;
-      int k = -1;
-      for (int i = 0; i < cur.length; i++) {
-        if (cur[i] == w) {
-          k = i;
-          break;
-        }
-      }
-      if (k < 0) return;
-      MachineWait[] next = new MachineWait[cur.length - 1];
-      System.arraycopy(cur, 0, next, 0, k);
-      System.arraycopy(cur, k + 1, next, k, cur.length - k - 1);
-      waits = next.length == 0 ? NONE : next;
+      int k = w.slot;
+      if (k < 0 || k >= count || waits[k] != w) return;
+      take(k);
     }
   }
 
+  /** Removes the wait in slot {@code k}, moving the last one there; under lock. */
+  private void take(int k) {
+    MachineWait w = waits[k];
+    MachineWait last = waits[--count];
+    waits[k] = last;
+    last.slot = k;
+    waits[count] = null;
+    w.slot = -1;
+    size = count;
+    if (count == 0 && waits.length > 64) waits = NONE; // a burst of waits is not kept for ever
+  }
+
   boolean isEmpty() {
-    return waits.length == 0;
+    return size == 0;
   }
 
   int size() {
-    return waits.length;
+    return size;
   }
 
   /** Completes every wait that holds for this state; any thread. */
   void notify(long active, long[] ticks) {
-    for (MachineWait w : waits) {
-      if (w.test(active, ticks)) {
-        w.complete();
-        remove(w);
+    if (size == 0) return;
+    MachineWait[] held = null;
+    int n = 0;
+    synchronized (lock) {
+      for (int k = count - 1; k >= 0; k--) { // backwards: take(k) moves a tested wait into k
+        MachineWait w = waits[k];
+        if (w.test(active, ticks)) {
+          if (held == null) held = new MachineWait[Math.min(count, 16)];
+          if (n == held.length) held = Arrays.copyOf(held, n * 2);
+          held[n++] = w;
+          take(k);
+        }
       }
     }
+    for (int k = 0; k < n; k++) held[k].complete();
   }
 
   /** Completes every wait that holds for a consistent snapshot; any thread. */
   void recheck(Published state) {
-    if (waits.length == 0) return;
+    if (size == 0) return;
     Snapshot now = state.snapshot();
     notify(now.active(), now.ticks());
+  }
+
+  /** Tests one newly registered wait against a consistent snapshot; the registrar. */
+  void recheck(MachineWait w, Published state) {
+    Snapshot now = state.snapshot();
+    if (w.test(now.active(), now.ticks())) {
+      remove(w);
+      w.complete();
+    }
   }
 
   /** Fails every registered wait and refuses later ones (close); idempotent. */
   void failAll(String machineId) {
     MachineWait[] ws;
+    int n;
     synchronized (lock) {
       closed = true;
       ws = waits;
+      n = count;
+      for (int k = 0; k < n; k++) ws[k].slot = -1;
       waits = NONE;
+      count = 0;
+      size = 0;
     }
-    for (MachineWait w : ws) {
-      w.fail(new MachineClosedException("machine " + machineId + " is closed; wait ended"));
+    for (int k = 0; k < n; k++) {
+      ws[k].fail(new MachineClosedException("machine " + machineId + " is closed; wait ended"));
     }
   }
 }

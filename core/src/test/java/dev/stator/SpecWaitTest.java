@@ -116,6 +116,30 @@ class SpecWaitTest {
     }
   }
 
+  /**
+   * Many pending waits on one machine: half cancelled out of order, the rest completed by one
+   * transition; none is left registered, none completes twice or is lost.
+   */
+  @Test
+  void W9_manyWaitsRegisterCancelAndCompleteWithNothingLeft() throws Exception {
+    int n = 50_000;
+    try (MachineImpl<S> m = machine()) {
+      Wait[] waits = new Wait[n];
+      for (int k = 0; k < n; k++) waits[k] = m.when(S.C);
+      assertThat(m.waitCount()).isEqualTo(n);
+      for (int k = 0; k < n; k += 2) assertThat(waits[k].cancel()).isTrue(); // every other one
+      assertThat(m.waitCount()).isEqualTo(n / 2);
+      assertThat(m.add(S.C).status()).isEqualTo(Status.EXECUTED);
+      assertThat(m.waitCount()).isZero();
+      for (int k = 1; k < n; k += 2) waits[k].await(Duration.ZERO); // complete, not failed
+      for (int k = 0; k < n; k += 2) {
+        Wait cancelled = waits[k];
+        assertThatThrownBy(() -> cancelled.await(Duration.ZERO))
+            .isInstanceOf(CancellationException.class);
+      }
+    }
+  }
+
   @Test
   void W5_allAndAnyWithOneTimeout() throws Exception {
     try (MachineImpl<S> m = machine()) {
