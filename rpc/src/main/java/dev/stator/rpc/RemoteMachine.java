@@ -1,0 +1,393 @@
+package dev.stator.rpc;
+
+import dev.stator.Args;
+import dev.stator.Key;
+import dev.stator.Machine;
+import dev.stator.Schema;
+import dev.stator.spi.Mirror;
+import dev.stator.spi.MirrorLink;
+import dev.stator.spi.Mirrors;
+import dev.stator.spi.RemoteCall;
+import dev.stator.spi.RemoteReply;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A machine of a server, mirrored here: {@link #machine()} is a {@code Machine<S>} whose reads
+ * and waits are local and whose mutations go to the server; {@link #connection()} shows the
+ * connection as states.
+ *
+ * <h2>What is local and what is remote</h2>
+ * <ul>
+ *   <li>Reads ({@code is}, {@code active}, {@code tick}, {@code snapshot}) and waits
+ *       ({@code when*}) run on the mirror, fed by the server's pushed clocks (batched: one update
+ *       may carry several transitions; a state that came and went still advances its clock).
+ *       A mutation's answer carries the server's state right after it, so a caller reads its own
+ *       writes.
+ *   <li>Mutations go to the server with their arguments encoded by their keys' codecs (an
+ *       argument whose key has no codec is an {@link IllegalArgumentException} at the call). The
+ *       answer is the server's: {@code EXECUTED}; {@code CANCELED} with the server's reason, or
+ *       with "refused by the server" (no permission, unknown key...), or "not connected" (never
+ *       sent); {@code QUEUED} with a ticket completed by the remote outcome. A call whose answer
+ *       does not come within the client's call timeout, or whose connection drops, throws
+ *       {@link RemoteOutcomeUnknownException}: it may have run.
+ *   <li>{@code close()} on the machine (or on this) detaches; it does not close the server's
+ *       machine. When the server's machine closes, the mirror closes.
+ * </ul>
+ *
+ * <h2>Connection</h2>
+ * Attaching is retried with exponential backoff (with jitter) after network failures and
+ * after the server disconnects a mirror that fell behind; every (re)connect resynchronises the
+ * mirror in full before {@code Connected} is added, so waits evaluated after it see the fresh
+ * state. Refusals (token, grant, unknown machine, schema) are final: {@code ErrRefused}.
+ *
+ * @param <S> the type that names a state
+ */
+public final class RemoteMachine<S> implements AutoCloseable {
+  /* Design.
+   *
+   * Threads: one virtual thread per remote machine runs the attach loop (attach, read the
+   * stream until it ends, back off, again); gRPC callbacks run on the client's executor.
+   * The stream is read with manual flow control (request(1) after each update is applied), so
+   * a mirror that cannot keep up pushes back on the server, which coalesces (ServedMachine).
+   * Stream state: `streamTicks` is the last full clock of this stream (deltas apply to it); the
+   * mirror takes a stream update through advance() (never back), except the first clock of a
+   * stream, which resyncs (a restarted server may have smaller clocks).
+   * Mutations: one Mutate call each, its first answer awaited for callTimeout; a QUEUED answer's
+   * final answer completes the ticket's future. */
+
+  private final RpcClient client;
+  private final String id;
+  private final Schema<S> schema;
+  private final Mirror<S> mirror;
+  private final Machine<Connection> connection;
+  private volatile @Nullable Thread loop;
+  private volatile @Nullable ClientCall<byte[], byte[]> stream;
+  private volatile boolean closed;
+  private volatile @Nullable String lastFailure;
+
+  RemoteMachine(RpcClient client, String id, Schema<S> schema) {
+    this.client = client;
+    this.id = id;
+    this.schema = schema;
+    this.connection = Machine.of(Connection.SCHEMA).id(id + "/connection").build();
+    connection.add(Connection.Disconnected);
+    this.mirror = Mirrors.create(schema, id, new Link());
+  }
+
+  void start() {
+    loop = Thread.ofVirtual().name("stator-rpc-attach-" + id).start(this::attachLoop);
+  }
+
+  /** The mirror: a {@code Machine<S>} (see the class comment for what is local). */
+  public Machine<S> machine() {
+    return mirror.machine();
+  }
+
+  /** The connection's states; a local machine to read and wait on (do not mutate it). */
+  public Machine<Connection> connection() {
+    return connection;
+  }
+
+  /** The machine's id on the server. */
+  public String id() {
+    return id;
+  }
+
+  /** Why the last attempt failed, or why the server refused; null if none failed. */
+  public @Nullable String lastFailure() {
+    return lastFailure;
+  }
+
+  /** Detaches: closes the mirror (not the server's machine), the stream and the loop. */
+  @Override
+  public void close() {
+    mirror.machine().close(); // calls Link.close()
+  }
+
+  @Override
+  public String toString() {
+    return "RemoteMachine[" + id + " " + connection.activeNames() + " "
+        + mirror.machine().activeNames() + "]";
+  }
+
+  // ------------------------------------------------------------------ attach loop
+
+  /** How one attempt ended. */
+  private record Ending(Status status, boolean connected, @Nullable String remoteClosed) {}
+
+  private void attachLoop() {
+    long backoff = client.backoffMin.toNanos();
+    try {
+      while (!closed) {
+        connection.add(Connection.Connecting);
+        Ending e = attachOnce();
+        if (closed) break;
+        if (e.remoteClosed != null) {
+          lastFailure = e.remoteClosed;
+          connection.add(Connection.Disconnected);
+          mirror.remoteClosed(e.remoteClosed);
+          break;
+        }
+        lastFailure = e.status.getCode() + ": " + e.status.getDescription();
+        if (refusal(e.status.getCode())) {
+          connection.add(List.of(Connection.Disconnected, Connection.ErrRefused), Args.NONE);
+          break;
+        }
+        connection.add(List.of(Connection.Disconnected, Connection.ErrNetwork), Args.NONE);
+        if (e.connected) backoff = client.backoffMin.toNanos();
+        long jittered = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+        TimeUnit.NANOSECONDS.sleep(jittered);
+        backoff = Math.min(backoff * 2, client.backoffMax.toNanos());
+      }
+    } catch (InterruptedException e) {
+      // closed
+    } finally {
+      if (!connection.isClosed()) connection.add(Connection.Disconnected);
+    }
+  }
+
+  /** Codes that retrying cannot fix. */
+  static boolean refusal(Status.Code code) {
+    return switch (code) {
+      case UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT,
+          UNIMPLEMENTED -> true;
+      default -> false;
+    };
+  }
+
+  private Ending attachOnce() throws InterruptedException {
+    CompletableFuture<Ending> end = new CompletableFuture<>();
+    ClientCall<byte[], byte[]> call = client.channel.newCall(Methods.ATTACH, CallOptions.DEFAULT);
+    stream = call;
+    if (closed) {
+      call.cancel("closed", null);
+    }
+    call.start(new ClientCall.Listener<>() {
+      private int seen; // updates received on this stream; callbacks are serialized
+      private long @Nullable [] streamTicks;
+      private boolean connected;
+      private @Nullable String remoteClosed;
+
+      @Override
+      public void onMessage(byte[] bytes) {
+        try {
+          Wire.Update u = Wire.decodeUpdate(bytes);
+          seen++;
+          if (seen == 1) {
+            Wire.Hello h = u.hello();
+            if (h == null) throw new Wire.DecodeException("the stream did not start with Hello");
+            if (!h.schemaHash().equals(schema.hash())) {
+              throw new Wire.DecodeException("schema mismatch for machine '" + id + "': the "
+                  + "client's schema hash is " + schema.hash() + ", the server's is "
+                  + h.schemaHash());
+            }
+          } else if (u.clock() != null) {
+            Wire.Clock c = u.clock();
+            long[] ticks = c.applyTo(streamTicks);
+            streamTicks = ticks;
+            if (!connected) {
+              mirror.resync(c.active(), ticks, c.queueTick()); // in full, before Connected
+              connected = true;
+              connection.add(Connection.Connected);
+            } else {
+              mirror.advance(c.active(), ticks, c.queueTick());
+            }
+          } else if (u.closed() != null) {
+            remoteClosed = u.closed();
+          } else {
+            throw new Wire.DecodeException("a second Hello");
+          }
+          call.request(1);
+        } catch (Wire.DecodeException | IllegalArgumentException e) {
+          call.cancel("bad update from the server: " + e.getMessage(), e);
+        }
+      }
+
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        Status s = status;
+        if (status.getCode() == Status.Code.CANCELLED && status.getCause() != null
+            && !closed) {
+          s = Status.FAILED_PRECONDITION.withDescription(status.getDescription());
+        }
+        end.complete(new Ending(s, connected, remoteClosed));
+      }
+    }, headers());
+    call.sendMessage(Wire.encode(new Wire.AttachRequest(id, schema.hash())));
+    call.halfClose();
+    call.request(1);
+    try {
+      return end.get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      call.cancel("remote machine closed", null);
+      throw e;
+    } finally {
+      stream = null;
+    }
+  }
+
+  private Metadata headers() {
+    Metadata h = new Metadata();
+    h.put(RpcServer.AUTHORIZATION, "Bearer " + client.token);
+    String trace = client.traceparent.get();
+    if (trace != null && RpcTrace.valid(trace)) h.put(RpcTrace.HEADER, trace);
+    return h;
+  }
+
+  // ------------------------------------------------------------------ mutations
+
+  /** The mirror's link: sends mutations; closes the remote machine's stream and loop. */
+  private final class Link implements MirrorLink {
+    @Override
+    public RemoteReply send(RemoteCall c) {
+      Wire.MutateRequest request = encode(c); // before anything: a codec error is the caller's
+      if (!connection.is(Connection.Connected)) {
+        String f = lastFailure;
+        return RemoteReply.canceled("remote machine " + id + " is not connected "
+            + connection.activeNames() + (f != null ? "; last failure: " + f : ""));
+      }
+      CompletableFuture<Wire.Answer> first = new CompletableFuture<>();
+      CompletableFuture<RemoteReply> outcome = new CompletableFuture<>();
+      ClientCall<byte[], byte[]> call = client.channel.newCall(Methods.MUTATE, CallOptions.DEFAULT);
+      call.start(new ClientCall.Listener<>() {
+        @Override
+        public void onMessage(byte[] bytes) {
+          Wire.Answer a;
+          try {
+            a = Wire.decodeAnswer(bytes);
+          } catch (Wire.DecodeException e) {
+            call.cancel("bad answer from the server: " + e.getMessage(), e);
+            return;
+          }
+          Wire.Clock after = a.after();
+          if (after != null && after.full()) {
+            try {
+              mirror.advance(after.active(), after.ticks(), after.queueTick());
+            } catch (IllegalArgumentException e) {
+              call.cancel("bad clock from the server: " + e.getMessage(), e);
+              return;
+            }
+          }
+          if (!first.isDone()) {
+            first.complete(a);
+          } else {
+            outcome.complete(reply(a));
+          }
+          call.request(1);
+        }
+
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+          if (!first.isDone()) {
+            first.completeExceptionally(status.asException());
+          } else if (!outcome.isDone()) {
+            outcome.completeExceptionally(new RemoteOutcomeUnknownException("the outcome of a "
+                + "queued mutation of " + id + " is unknown: " + status.getCode() + ": "
+                + status.getDescription(), status.asException()));
+          }
+        }
+      }, headers());
+      call.sendMessage(Wire.encode(request));
+      call.halfClose();
+      call.request(1);
+      Wire.Answer a;
+      try {
+        a = first.get(client.callTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        call.cancel("no answer within " + client.callTimeout, null);
+        throw new RemoteOutcomeUnknownException("no answer from the server for a mutation of "
+            + id + " within " + client.callTimeout + "; it may have run", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        call.cancel("caller interrupted", e);
+        throw new RemoteOutcomeUnknownException("interrupted while waiting for the answer to a "
+            + "mutation of " + id + "; it may have run", e);
+      } catch (ExecutionException e) {
+        Status s = Status.fromThrowable(e.getCause());
+        if (refusedBeforeRunning(s.getCode())) {
+          return RemoteReply.canceled("refused by the server: " + s.getCode() + ": "
+              + s.getDescription());
+        }
+        throw new RemoteOutcomeUnknownException("the answer to a mutation of " + id
+            + " was lost: " + s.getCode() + ": " + s.getDescription() + "; it may have run",
+            e.getCause());
+      }
+      return switch (a.status()) {
+        case EXECUTED, CANCELED -> reply(a);
+        case QUEUED -> RemoteReply.queued(outcome);
+      };
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      ClientCall<byte[], byte[]> s = stream;
+      if (s != null) s.cancel("remote machine closed", null);
+      Thread t = loop;
+      if (t != null && t != Thread.currentThread()) {
+        t.interrupt();
+        try {
+          t.join(5_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      connection.close();
+      client.detached(RemoteMachine.this);
+    }
+  }
+
+  /** Codes with which the server refuses a mutation before running it. */
+  private static boolean refusedBeforeRunning(Status.Code code) {
+    return switch (code) {
+      case UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION,
+          RESOURCE_EXHAUSTED, UNIMPLEMENTED -> true;
+      default -> false;
+    };
+  }
+
+  private static RemoteReply reply(Wire.Answer a) {
+    return switch (a.status()) {
+      case EXECUTED -> RemoteReply.executed();
+      case CANCELED -> RemoteReply.canceled(a.reason());
+      case QUEUED -> throw new IllegalStateException("a second QUEUED answer");
+    };
+  }
+
+  private Wire.MutateRequest encode(RemoteCall c) {
+    int[] states = new int[c.states().size()];
+    for (int i = 0; i < states.length; i++) states[i] = c.states().get(i);
+    List<Wire.Arg> args = new ArrayList<>(c.args().size());
+    for (RemoteCall.Arg a : c.args()) args.add(new Wire.Arg(a.key().name(), encode(a)));
+    Throwable e = c.error();
+    Wire.ErrorData error = e == null ? null
+        : new Wire.ErrorData(e.getClass().getName(), String.valueOf(e.getMessage()));
+    return new Wire.MutateRequest(id, c.kind(), states, c.toggle(), error, args);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> String encode(RemoteCall.Arg a) {
+    Key<T> key = (Key<T>) a.key();
+    Key.Codec<T> codec = key.codec();
+    if (codec == null) {
+      throw new IllegalArgumentException("argument '" + key.name() + "' of a mutation of remote "
+          + "machine " + id + " has no codec; declare the key with Key.of(name, type, codec)");
+    }
+    return Objects.requireNonNull(codec.encode(key.type().cast(a.value())),
+        () -> "codec of '" + key.name() + "' encoded null");
+  }
+}

@@ -1,0 +1,546 @@
+package dev.stator.rpc;
+
+import dev.stator.Key;
+import dev.stator.Machine;
+import dev.stator.MachineClosedException;
+import dev.stator.QueueFullException;
+import dev.stator.Result;
+import dev.stator.Schema;
+import dev.stator.Snapshot;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.TlsServerCredentials;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Serves machines of this process to {@link RpcClient}s over gRPC.
+ *
+ * {@snippet :
+ * RpcServer server = RpcServer.builder()
+ *     .port(7443)
+ *     .tls(Path.of("server.pem"), Path.of("server.key"))     // or .plaintext() on loopback
+ *     .expose(door, WHO)                                     // keys whose arguments may cross
+ *     .client("operator", operatorToken, Grant.mutate("door-1"))
+ *     .client("dashboard", dashboardToken, Grant.read("door-1"))
+ *     .start();
+ * }
+ *
+ * <p>Security: every call carries {@code authorization: Bearer <token>}; the token names the
+ * client (compared in constant time against every configured token) and the client's grants
+ * decide what it may read and mutate. TLS is configured from PEM files; with
+ * {@link Builder#clientCa} the server requires client certificates (mTLS). Plaintext is used
+ * only when {@link Builder#plaintext()} asks for it.
+ *
+ * <p>Outcomes of bad input, each a gRPC status with a message, nothing changed: missing or wrong
+ * token UNAUTHENTICATED; a machine not granted PERMISSION_DENIED; unknown machine id NOT_FOUND;
+ * a schema hash that differs FAILED_PRECONDITION naming both hashes; malformed or truncated
+ * message, unknown state index, unknown argument key or undecodable value INVALID_ARGUMENT;
+ * a message over {@link Builder#maxMessageBytes} RESOURCE_EXHAUSTED; more open streams than
+ * {@link Builder#maxStreamsPerClient} RESOURCE_EXHAUSTED; a mirror that stops reading while
+ * updates are pending for {@link Builder#stallBound} is disconnected with RESOURCE_EXHAUSTED.
+ *
+ * <p>Thread safety: the server is safe for use by any thread; {@link #close()} stops it and
+ * waits for its threads to end. The served machines are not closed.
+ */
+public final class RpcServer implements AutoCloseable {
+  /* Design.
+   *
+   * Transport: grpc-java with the Netty transport found by Grpc.newServerBuilderForPort; every
+   * call runs on the server's own virtual-thread executor (shut down in close(), so no pool
+   * thread outlives the server), and a mutation runs on that thread like any caller's.
+   * Messages are bytes decoded by Wire (see Methods), so malformed input gets INVALID_ARGUMENT
+   * from our decoder, which is fuzzed.
+   * Authentication is a ServerInterceptor: the token's SHA-256 is compared with MessageDigest
+   * .isEqual against every configured client's (all of them, so the time does not say which
+   * matched); the client is put in the call's Context. Authorisation per call, per machine, per
+   * state (ServedMachine.run). Watching and pushing: ServedMachine. */
+
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Context.Key<Client> CLIENT = Context.key("stator-rpc-client");
+
+  private final Server server;
+  private final ExecutorService executor;
+  private final Map<String, ServedMachine<?>> machines;
+  private final List<Client> clients;
+  private final int maxStreamsPerClient;
+
+  private RpcServer(Builder b) throws IOException {
+    this.clients = List.copyOf(b.clients);
+    this.maxStreamsPerClient = b.maxStreamsPerClient;
+    Map<String, ServedMachine<?>> m = new LinkedHashMap<>();
+    for (Exposure<?> e : b.exposed) {
+      m.put(e.machine.id(), new ServedMachine<>(e.machine, e.keys, b.stallBound));
+    }
+    this.machines = Map.copyOf(m);
+    ServerCredentials credentials;
+    if (b.plaintext) {
+      credentials = InsecureServerCredentials.create();
+    } else {
+      TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
+          .keyManager(Objects.requireNonNull(b.certChain).toFile(),
+              Objects.requireNonNull(b.privateKey).toFile());
+      if (b.clientCa != null) {
+        tls.trustManager(b.clientCa.toFile()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+      }
+      credentials = tls.build();
+    }
+    this.executor = Executors.newThreadPerTaskExecutor(
+        Thread.ofVirtual().name("stator-rpc-call-", 0).factory());
+    ServerServiceDefinition service = ServerServiceDefinition.builder(Methods.SERVICE)
+        .addMethod(Methods.ATTACH, ServerCalls.asyncServerStreamingCall(this::attach))
+        .addMethod(Methods.MUTATE, ServerCalls.asyncServerStreamingCall(this::mutate))
+        .build();
+    this.server = Grpc.newServerBuilderForPort(b.port, credentials)
+        .executor(executor)
+        .maxInboundMessageSize(b.maxMessageBytes)
+        .maxInboundMetadataSize(8 * 1024)
+        .addService(ServerInterceptors.intercept(service, new Authenticator()))
+        .build();
+    try {
+      server.start();
+    } catch (IOException | RuntimeException e) {
+      executor.shutdownNow();
+      throw e;
+    }
+    for (ServedMachine<?> sm : machines.values()) sm.start();
+  }
+
+  /** Starts configuring a server. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The port the server listens on (the chosen one if the builder said 0). */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** The number of open Attach streams (all machines, all clients). */
+  public int streams() {
+    int n = 0;
+    for (ServedMachine<?> m : machines.values()) n += m.subscriberCount();
+    return n;
+  }
+
+  /**
+   * Stops accepting calls, ends every stream with UNAVAILABLE, and waits (up to 5 s) for calls
+   * and the server's threads to end. The served machines stay open. Idempotent.
+   */
+  @Override
+  public void close() {
+    server.shutdown();
+    boolean interrupted = false;
+    for (ServedMachine<?> m : machines.values()) {
+      try {
+        m.stop();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      interrupted = true;
+    }
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      interrupted = true;
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+  }
+
+  @Override
+  public String toString() {
+    return "RpcServer[port " + port() + ", machines " + machines.keySet() + "]";
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  private @Nullable ServedMachine<?> find(String id, Client client, StreamObserver<byte[]> out) {
+    ServedMachine<?> m = machines.get(id);
+    if (m == null || client.grant(id) == null) {
+      // the same answer for an id that does not exist and one not granted would hide which ids
+      // exist; we say which, since every caller here is authenticated
+      out.onError((m == null
+          ? Status.NOT_FOUND.withDescription("unknown machine '" + id + "'")
+          : Status.PERMISSION_DENIED.withDescription("client '" + client.name
+              + "' has no grant for machine '" + id + "'")).asRuntimeException());
+      return null;
+    }
+    return m;
+  }
+
+  private void attach(byte[] request, StreamObserver<byte[]> observer) {
+    Client client = CLIENT.get();
+    Wire.AttachRequest r;
+    try {
+      r = Wire.decodeAttach(request);
+    } catch (Wire.DecodeException e) {
+      observer.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
+          .asRuntimeException());
+      return;
+    }
+    ServedMachine<?> m = find(r.machineId(), client, observer);
+    if (m == null) return;
+    Schema<?> schema = m.machine.schema();
+    if (!r.schemaHash().isEmpty() && !r.schemaHash().equals(schema.hash())) {
+      observer.onError(Status.FAILED_PRECONDITION.withDescription("schema mismatch for machine '"
+          + m.id + "': the client's schema hash is " + r.schemaHash() + ", the server's ("
+          + schema.name() + ") is " + schema.hash()).asRuntimeException());
+      return;
+    }
+    if (client.streams.incrementAndGet() > maxStreamsPerClient) {
+      client.streams.decrementAndGet();
+      observer.onError(Status.RESOURCE_EXHAUSTED.withDescription("client '" + client.name
+          + "' has " + maxStreamsPerClient + " streams open, the most allowed")
+          .asRuntimeException());
+      return;
+    }
+    ServerCallStreamObserver<byte[]> out = (ServerCallStreamObserver<byte[]>) observer;
+    out.setOnReadyThreshold(4 * 1024);
+    m.attach(new ServedMachine.Subscriber(out, client.name, client.streams::decrementAndGet));
+  }
+
+  private void mutate(byte[] request, StreamObserver<byte[]> out) {
+    Client client = CLIENT.get();
+    Wire.MutateRequest r;
+    try {
+      r = Wire.decodeMutate(request);
+    } catch (Wire.DecodeException e) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    ServedMachine<?> m = find(r.machineId(), client, out);
+    if (m == null) return;
+    String trace = TRACE.get();
+    Result result;
+    try {
+      result = trace == null ? m.run(r, client)
+          : ScopedValue.where(RpcTrace.TRACEPARENT, trace).call(() -> m.run(r, client));
+    } catch (StatusException e) {
+      out.onError(e);
+      return;
+    } catch (MachineClosedException e) {
+      out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    } catch (QueueFullException e) {
+      out.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    } catch (RuntimeException e) {
+      out.onError(Status.INTERNAL.withDescription("mutation failed: " + e).asRuntimeException());
+      return;
+    }
+    if (!result.queued()) {
+      out.onNext(answer(result, m.machine));
+      out.onCompleted();
+      return;
+    }
+    out.onNext(Wire.encode(new Wire.Answer(dev.stator.Status.QUEUED, "", null)));
+    result.future().whenComplete((s, t) -> {
+      try {
+        if (t != null) {
+          Throwable c = t instanceof java.util.concurrent.CompletionException ce
+              && ce.getCause() != null ? ce.getCause() : t;
+          out.onError(Status.ABORTED.withDescription("the queued mutation did not run: " + c)
+              .asRuntimeException());
+        } else {
+          out.onNext(answer(result, m.machine));
+          out.onCompleted();
+        }
+      } catch (RuntimeException e) { // the call was cancelled meanwhile
+        // nothing to tell: the client went away
+      }
+    });
+  }
+
+  private static byte[] answer(Result r, Machine<?> machine) {
+    Snapshot s = machine.snapshot();
+    String reason = r.reason();
+    return Wire.encode(new Wire.Answer(r.status(), reason == null ? "" : reason,
+        Wire.Clock.full(s.active(), s.ticks(), s.queueTick())));
+  }
+
+  private static final Context.Key<String> TRACE = Context.key("stator-rpc-traceparent");
+
+  /** Resolves the bearer token to a client, or closes the call with UNAUTHENTICATED. */
+  private final class Authenticator implements ServerInterceptor {
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+        ServerCallHandler<Q, R> next) {
+      String auth = headers.get(AUTHORIZATION);
+      Client client = null;
+      String problem;
+      if (auth == null) {
+        problem = "missing bearer token (metadata 'authorization: Bearer <token>')";
+      } else if (!auth.startsWith("Bearer ")) {
+        problem = "authorization metadata is not a bearer token";
+      } else {
+        byte[] digest = sha256(auth.substring(7));
+        for (Client c : clients) {
+          if (MessageDigest.isEqual(digest, c.tokenDigest) && client == null) client = c;
+        }
+        problem = "invalid bearer token";
+      }
+      if (client == null) {
+        call.close(Status.UNAUTHENTICATED.withDescription(problem), new Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+      String trace = headers.get(RpcTrace.HEADER);
+      Context ctx = Context.current().withValue(CLIENT, client);
+      if (trace != null && RpcTrace.valid(trace)) ctx = ctx.withValue(TRACE, trace);
+      return Contexts.interceptCall(ctx, call, headers, next);
+    }
+  }
+
+  static byte[] sha256(String token) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by the Java platform", e);
+    }
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  /** A configured client: a name, its token's digest, its grants. */
+  static final class Client {
+    final String name;
+    final byte[] tokenDigest;
+    final Map<String, Grant> grants;
+    final AtomicInteger streams = new AtomicInteger();
+
+    Client(String name, byte[] tokenDigest, Map<String, Grant> grants) {
+      this.name = name;
+      this.tokenDigest = tokenDigest;
+      this.grants = grants;
+    }
+
+    String name() {
+      return name;
+    }
+
+    @Nullable Grant grant(String machineId) {
+      return grants.get(machineId);
+    }
+
+    /** The states this client may call on the machine, as a mask; 0 if none. */
+    long mutableMask(String machineId, Schema<?> schema) {
+      Grant g = grants.get(machineId);
+      if (g == null || !g.mutate()) return 0;
+      List<String> names = schema.names();
+      if (g.states() == null) return -1L >>> (64 - names.size());
+      long m = 0;
+      for (String s : g.states()) {
+        int i = names.indexOf(s);
+        if (i >= 0) m |= 1L << i;
+      }
+      return m;
+    }
+  }
+
+  private record Exposure<S>(Machine<S> machine, List<Key<?>> keys) {}
+
+  // ------------------------------------------------------------------ builder
+
+  /**
+   * Configures a server; options are checked when set. Not thread-safe; used by one thread.
+   */
+  public static final class Builder {
+    private int port;
+    private boolean plaintext;
+    private @Nullable Path certChain;
+    private @Nullable Path privateKey;
+    private @Nullable Path clientCa;
+    private final List<Exposure<?>> exposed = new ArrayList<>();
+    private final List<Client> clients = new ArrayList<>();
+    private int maxMessageBytes = 64 * 1024;
+    private int maxStreamsPerClient = 64;
+    private Duration stallBound = Duration.ofSeconds(10);
+
+    private Builder() {}
+
+    /** The TCP port; 0 (the default) picks a free one, see {@link RpcServer#port()}. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65_535) throw new IllegalArgumentException("port out of range: " + port);
+      this.port = port;
+      return this;
+    }
+
+    /** Serves without TLS: only for loopback and tests; must be asked for. */
+    public Builder plaintext() {
+      this.plaintext = true;
+      return this;
+    }
+
+    /** Serves with TLS: the server's certificate chain and private key, PEM files. */
+    public Builder tls(Path certChainPem, Path privateKeyPem) {
+      this.certChain = readable(certChainPem, "certificate chain");
+      this.privateKey = readable(privateKeyPem, "private key");
+      return this;
+    }
+
+    /** Requires client certificates signed by these CA certificates (mTLS); PEM. */
+    public Builder clientCa(Path caPem) {
+      this.clientCa = readable(caPem, "client CA");
+      return this;
+    }
+
+    /**
+     * Exposes {@code machine} under its id. {@code keys} are the argument keys clients may send
+     * (each must have a codec); an argument with any other key is refused.
+     *
+     * @throws IllegalArgumentException if a key has no codec, two keys share a name, or a
+     *     machine with this id is already exposed
+     */
+    public Builder expose(Machine<?> machine, Key<?>... keys) {
+      Objects.requireNonNull(machine, "machine");
+      for (Exposure<?> e : exposed) {
+        if (e.machine.id().equals(machine.id())) {
+          throw new IllegalArgumentException("machine id '" + machine.id() + "' exposed twice");
+        }
+      }
+      for (Key<?> k : keys) {
+        if (Objects.requireNonNull(k, "key").codec() == null) {
+          throw new IllegalArgumentException("key '" + k.name() + "' has no codec; only keys "
+              + "with a codec can cross the wire");
+        }
+      }
+      exposed.add(new Exposure<>(machine, List.of(keys)));
+      return this;
+    }
+
+    /**
+     * Adds a client: its name (for messages), its bearer token, and what it may do.
+     *
+     * @throws IllegalArgumentException if the token is shorter than 16 characters, or the name
+     *     or the token is already used
+     */
+    public Builder client(String name, String token, Grant... grants) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(token, "token");
+      if (token.length() < 16) {
+        throw new IllegalArgumentException("token of client '" + name
+            + "' is too short: " + token.length() + " characters, at least 16 are needed");
+      }
+      byte[] digest = sha256(token);
+      Map<String, Grant> g = new LinkedHashMap<>();
+      for (Grant x : grants) {
+        if (g.put(Objects.requireNonNull(x, "grant").machineId(), x) != null) {
+          throw new IllegalArgumentException("client '" + name + "' has two grants for machine '"
+              + x.machineId() + "'");
+        }
+      }
+      for (Client c : clients) {
+        if (c.name.equals(name)) throw new IllegalArgumentException("client '" + name + "' twice");
+        if (MessageDigest.isEqual(c.tokenDigest, digest)) {
+          throw new IllegalArgumentException("client '" + name + "' reuses the token of '"
+              + c.name + "'");
+        }
+      }
+      clients.add(new Client(name, digest, Map.copyOf(g)));
+      return this;
+    }
+
+    /** The largest message accepted, in bytes (default 64 KiB); larger ones RESOURCE_EXHAUSTED. */
+    public Builder maxMessageBytes(int bytes) {
+      if (bytes < 1024) throw new IllegalArgumentException("message limit below 1024: " + bytes);
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /** The most Attach streams one client may hold open at once (default 64). */
+    public Builder maxStreamsPerClient(int streams) {
+      if (streams <= 0) throw new IllegalArgumentException("streams must be positive: " + streams);
+      this.maxStreamsPerClient = streams;
+      return this;
+    }
+
+    /**
+     * How long a mirror may leave an update unread before it is disconnected (default 10 s);
+     * within it a slow mirror gets one coalesced update when it reads again. Also the bound on
+     * how often the server looks.
+     */
+    public Builder stallBound(Duration bound) {
+      Objects.requireNonNull(bound, "bound");
+      if (bound.toMillis() < 10) throw new IllegalArgumentException("stall bound below 10 ms: " + bound);
+      this.stallBound = bound;
+      return this;
+    }
+
+    /**
+     * Starts the server.
+     *
+     * @throws IllegalStateException if neither TLS nor plaintext was chosen, or both, or no
+     *     machine or no client is configured, or a grant names a machine not exposed
+     * @throws UncheckedIOException if the port cannot be bound or the PEM files cannot be read
+     */
+    public RpcServer start() {
+      if (plaintext == (certChain != null)) {
+        throw new IllegalStateException(plaintext ? "choose TLS or plaintext, not both"
+            : "choose tls(cert, key) or, for loopback tests, plaintext()");
+      }
+      if (clientCa != null && plaintext) throw new IllegalStateException("mTLS needs TLS");
+      if (exposed.isEmpty()) throw new IllegalStateException("no machine exposed");
+      if (clients.isEmpty()) throw new IllegalStateException("no client configured");
+      for (Client c : clients) {
+        for (String id : c.grants.keySet()) {
+          if (exposed.stream().noneMatch(e -> e.machine.id().equals(id))) {
+            throw new IllegalStateException("client '" + c.name + "' has a grant for machine '"
+                + id + "', which is not exposed");
+          }
+        }
+      }
+      try {
+        return new RpcServer(this);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot start the server on port " + port, e);
+      }
+    }
+
+    private static Path readable(Path p, String what) {
+      Objects.requireNonNull(p, what);
+      if (!java.nio.file.Files.isReadable(p)) {
+        throw new IllegalArgumentException(what + " file is not readable: " + p);
+      }
+      return p;
+    }
+  }
+}
