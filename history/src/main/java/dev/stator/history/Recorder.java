@@ -22,7 +22,9 @@ final class Recorder extends Tracer {
    * once from a snapshot at start (or restore, or first sight) and then advanced from the
    * masks of each executed transition: +1 for every state that changed, +2 for every multi
    * state entered again. A transition abandoned past the handler timeout may or may not have
-   * committed (the tracer is told `false` either way), so then the Track re-reads a snapshot. */
+   * committed, and the engine may not report its end at all (then the next transitionStart finds
+   * the Track still open), so then the Track re-reads a snapshot. The Event is reused, so
+   * transitionStart copies what the record needs. */
 
   private final History history;
   private final ConcurrentHashMap<Machine<?>, Track> tracks = new ConcurrentHashMap<>();
@@ -43,6 +45,14 @@ final class Recorder extends Tracer {
     @Nullable List<HandlerCall> calls;
     @Nullable String openHandler;
     long handlerStart;
+    boolean open; // between transitionStart and its record
+    long id;
+    MutationKind kind = MutationKind.ADD;
+    long called;
+    @Nullable String source;
+    long before;
+    long after;
+    long entered;
 
     Track(MachineInfo info) {
       this.info = info;
@@ -70,10 +80,19 @@ final class Recorder extends Tracer {
   @Override
   public void transitionStart(Event<?> e) {
     Track t = trackOf(e.machine());
+    if (t.open) abandoned(t, e.machine()); // the previous transition never ended
+    t.open = true;
     t.wall = history.clock.instant();
     t.startNanos = history.timing ? System.nanoTime() : 0;
     t.calls = null;
     t.openHandler = null;
+    t.id = e.transitionId();
+    t.kind = e.kind();
+    t.called = calledMask(t.info, e);
+    t.source = e.source();
+    t.before = e.beforeMask();
+    t.after = e.afterMask();
+    t.entered = enteredMask(e);
   }
 
   @Override
@@ -99,38 +118,50 @@ final class Recorder extends Tracer {
   @Override
   public void transitionEnd(Event<?> e, boolean executed) {
     Track t = trackOf(e.machine());
+    if (!t.open) return;
+    if (t.openHandler != null) { // abandoned past the handler timeout and reported
+      abandoned(t, e.machine());
+      return;
+    }
     long end = history.timing ? System.nanoTime() : 0;
-    long before = e.beforeMask();
-    long after = e.afterMask();
-    long entered = enteredMask(e);
-    Status status = executed ? Status.EXECUTED : Status.CANCELED;
-    List<HandlerCall> calls = t.calls;
+    long[] ticks = executed ? advance(t.ticks, t.before, t.after, t.entered) : t.ticks;
+    String reason = !executed && !e.refusal().isEmpty() ? e.refusal() : null;
+    finish(t, executed ? Status.EXECUTED : Status.CANCELED, ticks, reason, text(e.error()),
+        end);
+  }
+
+  /**
+   * Records a transition whose handler was abandoned past the handler timeout: the machine
+   * does not say whether it committed, so the Track re-reads the clocks. Called from the next
+   * transitionStart (before that transition changes anything) when no transitionEnd came.
+   */
+  private void abandoned(Track t, Machine<?> machine) {
+    long end = history.timing ? System.nanoTime() : 0;
     String open = t.openHandler;
-    long[] ticks;
-    if (open != null) { // abandoned past the handler timeout: committed or not, ask the machine
+    if (open != null && history.handlers) {
+      List<HandlerCall> calls = t.calls;
       if (calls == null) t.calls = calls = new ArrayList<>(1);
       calls.add(new HandlerCall(t.names.of(open), Math.max(0, end - t.handlerStart), false,
           "timed out"));
-      Snapshot now = e.machine().snapshot();
-      ticks = now.ticks();
-      if (now.active() == after && after != before) status = Status.EXECUTED;
-    } else if (executed) {
-      ticks = advance(t.ticks, before, after, entered);
-    } else {
-      ticks = t.ticks;
     }
+    Snapshot now = machine.snapshot();
+    boolean committed = now.active() == t.after && t.after != t.before;
+    finish(t, committed ? Status.EXECUTED : Status.CANCELED, now.ticks(),
+        committed ? null : "handler " + open + " timed out", null, end);
+  }
+
+  private void finish(Track t, Status status, long[] ticks, @Nullable String reason,
+      @Nullable String error, long end) {
     t.ticks = ticks;
-    MutationKind kind = e.kind();
-    if (kind != MutationKind.AUTO && kind != MutationKind.CLOSE) t.queueTick++;
-    Throwable error = e.error();
-    String reason = status == Status.CANCELED && !e.refusal().isEmpty() ? e.refusal() : null;
-    TransitionRecord r = new TransitionRecord(history.claim(), t.info, e.transitionId(), kind,
-        calledMask(t.info, e), e.source(), before, after, entered, ticks, status, reason,
-        text(error), t.wall, Math.max(0, end - t.startNanos), t.queueTick,
-        calls == null ? List.of() : calls);
+    if (t.kind != MutationKind.AUTO && t.kind != MutationKind.CLOSE) t.queueTick++;
+    List<HandlerCall> calls = t.calls;
+    TransitionRecord r = new TransitionRecord(history.claim(), t.info, t.id, t.kind, t.called,
+        t.source, t.before, t.after, t.entered, ticks, status, reason, error, t.wall,
+        Math.max(0, end - t.startNanos), t.queueTick, calls == null ? List.of() : calls);
     history.publish(r);
     t.calls = null;
     t.openHandler = null;
+    t.open = false;
   }
 
   private Track trackOf(Machine<?> machine) {

@@ -295,6 +295,42 @@ class HistoryTest {
   }
 
   @Test
+  void aTransitionAbandonedPastTheHandlerTimeoutIsRecordedAsTimedOut() throws Exception {
+    History history = History.builder().build();
+    CountDownLatch release = new CountDownLatch(1);
+    try (Machine<Conn> m = Machine.of(SCHEMA).handlerTimeout(java.time.Duration.ofMillis(100))
+        .tracer(history.tracer()).onEntering(Conn.Connecting, e -> {
+          try {
+            release.await(20, TimeUnit.SECONDS);
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt(); // the machine interrupts the abandoned handler
+          }
+        }).build()) {
+      try {
+        m.add(Conn.Connecting);
+        m.whenError().await(java.time.Duration.ofSeconds(10));
+      } finally {
+        release.countDown();
+      }
+      m.add(Conn.Disconnected); // a later transition: the recorder is in step again
+      Timeline t = history.recording().timeline(m.id());
+      TransitionRecord abandoned = t.records().get(0);
+      assertThat(abandoned.status()).isEqualTo(Status.CANCELED);
+      assertThat(abandoned.reason()).isEqualTo("handler connectingEnter timed out");
+      assertThat(abandoned.handlers()).singleElement().satisfies(c -> {
+        assertThat(c.name()).isEqualTo("connectingEnter");
+        assertThat(c.failure()).isEqualTo("timed out");
+      });
+      TransitionRecord error = t.records().get(1);
+      assertThat(error.entered()).containsExactly("Exception");
+      assertThat(error.error()).startsWith("dev.stator.HandlerTimeoutException: handler "
+          + "connectingEnter");
+      assertThat(t.end().ticks()).containsExactly(m.snapshot().ticks());
+      assertRecordsMatchClocks(t);
+    }
+  }
+
+  @Test
   void configurationIsValidated() {
     assertThatThrownBy(() -> History.builder().capacity(0))
         .hasMessage("history capacity must be positive: 0");
