@@ -110,6 +110,11 @@ public final class RemoteMachine<S> implements AutoCloseable {
     return lastFailure;
   }
 
+  /** The attach loop's thread (tests: it ends when this closes). */
+  @Nullable Thread loopThread() {
+    return loop;
+  }
+
   /** Detaches: closes the mirror (not the server's machine), the stream and the loop. */
   @Override
   public void close() {
@@ -154,7 +159,7 @@ public final class RemoteMachine<S> implements AutoCloseable {
     } catch (InterruptedException e) {
       // closed
     } finally {
-      if (!connection.isClosed()) connection.add(Connection.Disconnected);
+      connection.add(Connection.Disconnected);
     }
   }
 
@@ -346,7 +351,7 @@ public final class RemoteMachine<S> implements AutoCloseable {
           Thread.currentThread().interrupt();
         }
       }
-      connection.close();
+      // the connection machine stays open (it holds no thread): its last states stay readable
       client.detached(RemoteMachine.this);
     }
   }

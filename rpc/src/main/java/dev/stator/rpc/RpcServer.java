@@ -95,10 +95,12 @@ public final class RpcServer implements AutoCloseable {
   private final Map<String, ServedMachine<?>> machines;
   private final List<Client> clients;
   private final int maxStreamsPerClient;
+  private final Duration shutdownGrace;
 
   private RpcServer(Builder b) throws IOException {
     this.clients = List.copyOf(b.clients);
     this.maxStreamsPerClient = b.maxStreamsPerClient;
+    this.shutdownGrace = b.shutdownGrace;
     Map<String, ServedMachine<?>> m = new LinkedHashMap<>();
     for (Exposure<?> e : b.exposed) {
       m.put(e.machine.id(), new ServedMachine<>(e.machine, e.keys, b.stallBound));
@@ -155,8 +157,9 @@ public final class RpcServer implements AutoCloseable {
   }
 
   /**
-   * Stops accepting calls, ends every stream with UNAVAILABLE, and waits (up to 5 s) for calls
-   * and the server's threads to end. The served machines stay open. Idempotent.
+   * Stops accepting calls, ends every Attach stream with UNAVAILABLE, lets calls under way
+   * (a queued mutation waiting for its outcome) finish for the shutdown grace, then cancels the
+   * rest, and waits for the server's threads to end. The served machines stay open. Idempotent.
    */
   @Override
   public void close() {
@@ -170,7 +173,7 @@ public final class RpcServer implements AutoCloseable {
       }
     }
     try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+      if (!server.awaitTermination(shutdownGrace.toNanos(), TimeUnit.NANOSECONDS)) {
         server.shutdownNow();
         server.awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -185,6 +188,21 @@ public final class RpcServer implements AutoCloseable {
       interrupted = true;
     }
     if (interrupted) Thread.currentThread().interrupt();
+  }
+
+  /** The threads the server started itself (tests: all ended after close). */
+  List<Thread> ownThreads() {
+    List<Thread> out = new ArrayList<>();
+    for (ServedMachine<?> m : machines.values()) {
+      Thread t = m.watcherThread();
+      if (t != null) out.add(t);
+    }
+    return out;
+  }
+
+  /** Whether every call thread ended (tests). */
+  boolean callsEnded() {
+    return executor.isTerminated();
   }
 
   @Override
@@ -394,8 +412,17 @@ public final class RpcServer implements AutoCloseable {
     private int maxMessageBytes = 64 * 1024;
     private int maxStreamsPerClient = 64;
     private Duration stallBound = Duration.ofSeconds(10);
+    private Duration shutdownGrace = Duration.ofSeconds(5);
 
     private Builder() {}
+
+    /** How long {@link RpcServer#close()} lets calls under way finish (default 5 s). */
+    public Builder shutdownGrace(Duration grace) {
+      Objects.requireNonNull(grace, "grace");
+      if (grace.isNegative()) throw new IllegalArgumentException("negative grace: " + grace);
+      this.shutdownGrace = grace;
+      return this;
+    }
 
     /** The TCP port; 0 (the default) picks a free one, see {@link RpcServer#port()}. */
     public Builder port(int port) {

@@ -89,6 +89,10 @@ final class ServedMachine<S> {
     subscribers.clear();
   }
 
+  @Nullable Thread watcherThread() {
+    return watcher;
+  }
+
   int subscriberCount() {
     return subscribers.size();
   }
