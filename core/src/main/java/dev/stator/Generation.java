@@ -24,8 +24,27 @@ final class Generation<S> {
    *            acquire CAS (or Thread.start for a hand-off or takeover) orders them between
    *            successive holders. */
 
+  private static final java.lang.invoke.VarHandle THREAD;
+
+  static {
+    try {
+      THREAD = java.lang.invoke.MethodHandles.lookup()
+          .findVarHandle(Generation.class, "thread", Thread.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   final int number;
-  volatile @Nullable Thread thread;
+  /*
+   * Written with release stores, read with acquire loads: no full fence per acquire and release
+   * of the machine. That is enough: the acquirer writes it right after its CAS on
+   * MachineImpl.running (itself a full fence) and clears it before the release CAS; a thread
+   * asking "is it me" reads back its own last write or a later thread's, never itself after it
+   * cleared it; the watchdog reads it after a volatile read of `running` and tolerates a stale
+   * value (Watchdog design).
+   */
+  private @Nullable Thread thread;
   volatile boolean dead;
 
   /** Error mutations that run before anything else queued. */
@@ -54,7 +73,17 @@ final class Generation<S> {
 
   /** Whether {@code me} drains with this (live) generation now. */
   boolean isDrainer(Thread me) {
-    return thread == me && !dead;
+    return THREAD.getAcquire(this) == me && !dead;
+  }
+
+  /** The thread draining with this generation now, or null. */
+  @Nullable Thread thread() {
+    return (Thread) THREAD.getAcquire(this);
+  }
+
+  /** Sets the draining thread (or null between two drainers). */
+  void thread(@Nullable Thread t) {
+    THREAD.setRelease(this, t);
   }
 
   ArrayDeque<Mutation> priority() {

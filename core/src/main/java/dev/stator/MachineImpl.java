@@ -254,7 +254,7 @@ final class MachineImpl<S> extends MachineBase<S> {
         RUNNING.setVolatile(this, null);
         continue;
       }
-      g.thread = me;
+      g.thread(me);
       Watchdog.Watch w = watch;
       if (w != null) Watchdog.INSTANCE.enroll(w);
       return g;
@@ -266,7 +266,7 @@ final class MachineImpl<S> extends MachineBase<S> {
    * re-acquired if there is more to do, or null.
    */
   private @Nullable Generation<S> release(Thread me, Generation<S> g) {
-    g.thread = null;
+    g.thread(null);
     if (!RUNNING.compareAndSet(this, g, null)) {
       throw new IllegalStateException("machine " + id() + ": release by a thread that does not "
           + "hold it (generation " + g.number + ")");
@@ -393,7 +393,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   private boolean handOff(Generation<S> g) {
     Thread t = newDrainThread(() -> {
       Thread me = Thread.currentThread();
-      g.thread = me;
+      g.thread(me);
       try {
         drain(me, g);
       } catch (Abandoned a) {
@@ -401,7 +401,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       }
     });
     if (t == null) return false;
-    g.thread = null; // before start: the new thread writes itself
+    g.thread(null); // before start: the new thread writes itself
     t.start(); // Thread.start hb the new thread's actions
     return true;
   }
@@ -541,7 +541,7 @@ final class MachineImpl<S> extends MachineBase<S> {
    */
   void markAbandoned(@Nullable Thread stuck, boolean add) {
     Generation<S> g = running;
-    if (g != null && g != TERMINAL && stuck != null && g.thread == stuck) g.dead = add;
+    if (g != null && g != TERMINAL && stuck != null && g.thread() == stuck) g.dead = add;
     editAbandoned(stuck, add);
   }
 
@@ -562,7 +562,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   /** The thread draining now, as the watchdog sees it (published by the handler's entry). */
   @Nullable Thread drainerForWatchdog() {
     Generation<S> g = running;
-    return g == null ? null : g.thread;
+    return g == null ? null : g.thread();
   }
 
   /**
@@ -599,7 +599,7 @@ final class MachineImpl<S> extends MachineBase<S> {
       }
     }
     old.dead = true;
-    next.thread = t;
+    next.thread(t);
     gen = next;
     if (config.confined && t != null) owner = t;
     RUNNING.setVolatile(this, t == null ? null : next); // the watchdog alone writes it now
@@ -986,7 +986,7 @@ final class MachineImpl<S> extends MachineBase<S> {
     Mutation m;
     while ((m = g.pollPriority()) != null) m.fail(closedError(m.kind, m.called));
     failQueued();
-    g.thread = null;
+    g.thread(null);
     RUNNING.setVolatile(this, TERMINAL); // never idle again: no acquire can succeed
     failQueued(); // pushes that came after their own closed check are failed by their pushers
     waits.failAll(id());
