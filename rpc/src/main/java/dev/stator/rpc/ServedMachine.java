@@ -162,20 +162,8 @@ final class ServedMachine<S> {
     }
   }
 
-  /** A wait that completes when any clock passes {@code last}, or the machine closes. */
   private Wait changeAfter(Snapshot last) {
-    Schema<S> schema = machine.schema();
-    long[] base = last.ticks();
-    List<String> names = schema.names();
-    Wait[] parts = new Wait[base.length + 1];
-    for (int i = 0; i < base.length; i++) {
-      long[] target = new long[base.length];
-      target[i] = base[i] + 1;
-      long mask = (target[i] & 1) != 0 ? 1L << i : 0;
-      parts[i] = machine.whenTime(new Snapshot(schema.hash(), names, mask, target, 0));
-    }
-    parts[base.length] = machine.whenClosed();
-    return Wait.any(parts);
+    return Changes.after(machine, last, Changes.all(machine));
   }
 
   private void closed() {
