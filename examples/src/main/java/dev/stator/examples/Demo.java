@@ -1,5 +1,6 @@
 package dev.stator.examples;
 
+import dev.stator.examples.diagram.DiagramDemo;
 import dev.stator.examples.server.ServerDemo;
 import dev.stator.examples.session.SessionDemo;
 import dev.stator.examples.task.TaskDemo;
@@ -29,7 +30,8 @@ public final class Demo {
     logTo(out);
     long start = System.nanoTime();
     out.println("Stator demo: relational state machines that act as actors");
-    List<DemoPart> parts = List.of(new TaskDemo(), new SessionDemo(), new ServerDemo());
+    List<DemoPart> parts = List.of(new TaskDemo(), new SessionDemo(), new ServerDemo(),
+        new DiagramDemo());
     Map<String, Map<String, Long>> figures = new LinkedHashMap<>();
     int n = 0;
     for (DemoPart part : parts) {
