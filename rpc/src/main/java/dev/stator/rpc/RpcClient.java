@@ -42,9 +42,13 @@ import org.jspecify.annotations.Nullable;
  * attached from this client and waits for the channel's threads to end.
  */
 public final class RpcClient implements AutoCloseable {
-  /* Design: one ManagedChannel per client; every callback runs on the client's own virtual-thread
-   * executor (shut down in close(), so no pool thread outlives the client). Each RemoteMachine
-   * has its own Attach stream and reconnect loop on that channel. */
+  /* Design: one ManagedChannel per client. Call callbacks run directly on the transport's
+   * thread: each one decodes a message, replaces the mirror's state, completes futures (whose
+   * user dependents hop to another thread, core's rule) or makes one transition of the local
+   * connection machine, which has no handlers; none blocks. Blocking work of the channel (name
+   * resolution) goes to the client's own virtual-thread executor, shut down in close(), so no
+   * pool thread outlives the client. Each RemoteMachine has its own Attach stream and reconnect
+   * loop on that channel. */
 
   final ManagedChannel channel;
   final String token;
@@ -80,7 +84,7 @@ public final class RpcClient implements AutoCloseable {
       }
     }
     ManagedChannelBuilder<?> cb = Grpc.newChannelBuilderForAddress(b.host, b.port, credentials)
-        .executor(executor)
+        .directExecutor() // our callbacks are short and never block (see the design note)
         .offloadExecutor(executor)
         .maxInboundMessageSize(b.maxMessageBytes)
         .disableRetry();
