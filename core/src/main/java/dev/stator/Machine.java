@@ -230,6 +230,33 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
   /** A wait that completes when the machine is closed. */
   Wait whenClosed();
 
+  /**
+   * A wait that completes when the machine is idle: nothing queued and no transition running
+   * (in confined mode, the owner thread waiting for work). At once if it is idle now. Tests use
+   * it to wait for a machine to settle without sleeping (spec TM7); it says nothing about scope
+   * tasks, which may still run and mutate later. Fails with {@link MachineClosedException} on a
+   * closed machine, as every wait does (W6).
+   *
+   * @throws UnsupportedOperationException on a machine that cannot tell (a mirror)
+   */
+  Wait whenIdle();
+
+  // ------------------------------------------------------------ delayed mutations
+
+  /**
+   * Delayed mutations: {@code after(Duration.ofSeconds(5)).add(Timeout)} adds {@code Timeout}
+   * once 5 s have passed on the machine's {@link Time}, through the queue like any other
+   * mutation, and returns a {@link Delayed} that can be cancelled and awaited. Made through a
+   * state scope's machine ({@code e.scope().machine().after(d)}), the mutation belongs to that
+   * scope and is cancelled when it ends. A machine that closes first cancels it. See spec §13.
+   *
+   * @param delay how long to wait; zero queues the mutation as soon as the time's thread runs
+   * @return the delayed mutations of this machine with this delay
+   * @throws IllegalArgumentException if {@code delay} is negative
+   * @throws UnsupportedOperationException on a machine without delayed mutations (a mirror)
+   */
+  Later<S> after(Duration delay);
+
   /** Whether {@link #close()} has been called. */
   boolean isClosed();
 
@@ -280,6 +307,7 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
     boolean listed;
     final List<java.util.function.UnaryOperator<Runnable>> carriers = new ArrayList<>();
     @Nullable Snapshot restore;
+    Time time = Time.system();
     private Binder.@Nullable Lambdas lambdas;
 
     Builder(Schema<S> schema) {
@@ -549,6 +577,20 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
             + " cannot restore a machine of schema " + schema.name() + " (" + schema.hash() + ")");
       }
       this.restore = snapshot;
+      return this;
+    }
+
+    /**
+     * The machine's time source (default {@link Time#system()}): the handler timeout, the close
+     * and scope close bounds, {@link Wait#await} and {@link Result#await} timeouts and delayed
+     * mutations ({@link Machine#after}) are measured on it (spec TM1). A test passes a fake time
+     * ({@code FakeTime} in {@code stator-test}) so that time passes only when it says so.
+     *
+     * @param time the time source
+     * @return this builder
+     */
+    public Builder<S> time(Time time) {
+      this.time = Objects.requireNonNull(time, "time");
       return this;
     }
 

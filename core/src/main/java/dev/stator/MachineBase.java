@@ -1,5 +1,6 @@
 package dev.stator;
 
+import java.time.Duration;
 import java.util.Collection;
 import org.jspecify.annotations.Nullable;
 
@@ -110,11 +111,33 @@ abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, 
     return submit(MutationKind.REMOVE, 1L << core().schema.exception, null, Args.NONE, 0);
   }
 
+  @Override
+  public final Later<S> after(Duration delay) {
+    return new LaterImpl<>(this, delay);
+  }
+
+  /**
+   * Schedules one delayed mutation (Later); a machine without delayed mutations (a mirror)
+   * refuses.
+   */
+  Delayed schedule(Duration delay, MutationKind kind, long called, byte @Nullable [] order,
+      Args args) {
+    throw new UnsupportedOperationException("machine " + id() + " (" + getClass().getSimpleName()
+        + ") does not support delayed mutations");
+  }
+
+  /** Refused by a machine that cannot tell (a mirror). */
+  @Override
+  public Wait whenIdle() {
+    throw new UnsupportedOperationException("machine " + id() + " (" + getClass().getSimpleName()
+        + ") does not support whenIdle()");
+  }
+
   private Args checkArgs(Args args) {
     return java.util.Objects.requireNonNull(args, "args");
   }
 
-  private byte[] order(Collection<? extends S> states) {
+  byte[] order(Collection<? extends S> states) {
     java.util.Objects.requireNonNull(states, "states");
     byte[] out = new byte[states.size()];
     int k = 0;
@@ -132,7 +155,7 @@ abstract sealed class MachineBase<S> implements Machine<S> permits MachineImpl, 
     return out;
   }
 
-  private static long maskOf(byte[] order) {
+  static long maskOf(byte[] order) {
     long m = 0;
     for (byte b : order) m |= 1L << b;
     return m;

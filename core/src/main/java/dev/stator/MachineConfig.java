@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
 final class MachineConfig {
   static final int DRAIN_BATCH = 1024;
   private static final MachineConfig DEFAULT = new MachineConfig(List.of(), false, null,
-      Duration.ofSeconds(1), 100_000, Duration.ofSeconds(1), List.of());
+      Duration.ofSeconds(1), 100_000, Duration.ofSeconds(1), List.of(), Time.system());
 
   final Tracer tracer;
   final boolean tracing;
@@ -25,11 +25,17 @@ final class MachineConfig {
   final CallerContext contexts;
   final int drainBatch = DRAIN_BATCH;
   final boolean customFactory;
+  /** The machine's time (spec TM1). */
+  final Time time;
+  /** The same time if it is not the system's, else null: the engine's one test for "fake". */
+  final @Nullable Time fakeTime;
   private final Set<String> tracerFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private MachineConfig(List<Tracer> tracers, boolean confined, @Nullable ThreadFactory factory,
       @Nullable Duration timeout, int queueLimit, Duration scopeClose,
-      List<java.util.function.UnaryOperator<Runnable>> carriers) {
+      List<java.util.function.UnaryOperator<Runnable>> carriers, Time time) {
+    this.time = time;
+    this.fakeTime = time == Time.system() ? null : time;
     this.contexts = new CallerContext(carriers);
     this.tracer = tracers.isEmpty() ? Tracer.NOOP
         : tracers.size() == 1 ? tracers.get(0) : new Tracers(tracers);
@@ -52,11 +58,12 @@ final class MachineConfig {
   static MachineConfig of(Machine.Builder<?> b) {
     if (b.tracers.isEmpty() && !b.confined && b.threadFactory == null
         && Duration.ofSeconds(1).equals(b.handlerTimeout) && b.queueLimit == 100_000
-        && Duration.ofSeconds(1).equals(b.scopeCloseTimeout) && b.carriers.isEmpty()) {
+        && Duration.ofSeconds(1).equals(b.scopeCloseTimeout) && b.carriers.isEmpty()
+        && b.time == Time.system()) {
       return DEFAULT;
     }
     return new MachineConfig(List.copyOf(b.tracers), b.confined, b.threadFactory, b.handlerTimeout,
-        b.queueLimit, b.scopeCloseTimeout, List.copyOf(b.carriers));
+        b.queueLimit, b.scopeCloseTimeout, List.copyOf(b.carriers), b.time);
   }
 
   void tracerFailed(String machine, Throwable t) {

@@ -118,6 +118,8 @@ final class MachineImpl<S> extends MachineBase<S> {
   private volatile boolean ownerParked;
   private volatile @Nullable CompletableFuture<Void> closedFuture;
   private volatile @Nullable CompletableFuture<Void> terminated; // set by close(), then closed
+  // Delayed mutations still scheduled (spec §13), created with the first; close cancels them.
+  private volatile java.util.@Nullable Set<DelayedMutation> delayed;
 
   // Drainer-local, shared by generations: only a live generation's thread touches them, and an
   // abandoned thread touches nothing after the watchdog's claim (Watchdog design).
@@ -132,7 +134,7 @@ final class MachineImpl<S> extends MachineBase<S> {
     this.config = MachineConfig.of(b);
     this.handlers = Handlers.of(b.handlers, schema.exception);
     this.watch = handlers != null && config.timeoutNanos > 0
-        ? new Watchdog.Watch(this, config.timeoutNanos) : null;
+        ? new Watchdog.Watch(this, config.timeoutNanos, config.fakeTime) : null;
     Snapshot r = b.restore;
     this.state = new Published(schema, r);
     if (config.tracing) {
@@ -146,6 +148,8 @@ final class MachineImpl<S> extends MachineBase<S> {
       owner = t;
       t.start();
     }
+    Time fake = config.fakeTime;
+    if (fake != null) fake.machineBuilt(this);
   }
 
   // ================================================================ identity
@@ -199,6 +203,7 @@ final class MachineImpl<S> extends MachineBase<S> {
           e == null ? null : id() + "/" + e.id, guard);
       m.context = g.context;
       if ((flags & Mutation.ERROR) != 0) {
+        m.time = config.fakeTime;
         g.priority().add(m);
       } else {
         enqueue(m);
@@ -448,6 +453,7 @@ final class MachineImpl<S> extends MachineBase<S> {
   // ================================================================ queue
 
   private void enqueue(Mutation m) {
+    if (config.fakeTime != null) m.time = config.fakeTime; // await measures on it (TM2)
     if (!inbox.push(m, config.queueLimit)) {
       throw new QueueFullException("queue of machine " + id() + " is full (limit "
           + config.queueLimit + "); " + describe(m.kind, m.called) + " rejected");
@@ -946,20 +952,17 @@ final class MachineImpl<S> extends MachineBase<S> {
   private void awaitClose(CompletableFuture<Void> done) {
     Duration bound = config.scopeCloseNanos.plus(config.timeoutNanos > 0
         ? Duration.ofNanos(config.timeoutNanos) : Duration.ofSeconds(1));
-    long deadline = System.nanoTime() + Scope.saturatedNanos(bound);
+    Time time = config.time; // the bound passes on the machine's time (TM1)
+    long deadline = time.nanoTime() + Scope.saturatedNanos(bound);
     boolean interrupted = false;
     try {
       for (;;) { // uninterruptible: close must not be cut short by the closer's interrupt
-        long left = deadline - System.nanoTime();
+        long left = deadline - time.nanoTime();
         if (left <= 0) break;
         try {
-          done.get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
-          return;
+          if (TimedWait.await(time, done, left)) return;
         } catch (InterruptedException e) {
           interrupted = true;
-        } catch (java.util.concurrent.ExecutionException
-            | java.util.concurrent.TimeoutException e) {
-          break;
         }
       }
       Thread stuck = drainerForWatchdog();
@@ -979,6 +982,7 @@ final class MachineImpl<S> extends MachineBase<S> {
    * everything queued; then the machine is TERMINAL. Drainer only.
    */
   private void finishClose(Generation<S> g) {
+    cancelDelayed();
     Transition.close(this, g);
     ScopeTable<S> scopes = scopeTable;
     if (scopes != null) scopes.closeAll(g);
@@ -1015,6 +1019,97 @@ final class MachineImpl<S> extends MachineBase<S> {
 
   private String describe(MutationKind kind, long called) {
     return kind.label() + schema.namesOf(called);
+  }
+
+  // ================================================================ delayed mutations
+  /* A delayed mutation (DelayedMutation) is kept in `delayed` while scheduled, so close can
+   * cancel it: schedule() adds it, then re-reads `closed`; close writes `closed`, then (in
+   * finishClose) cancels what it finds. One of the two sees the other. When its delay passes it
+   * is submitted like a scope task's mutation (submitLater): queued, never drained on the
+   * time's thread. Machines that never schedule pay nothing: `delayed` stays null. */
+
+  /** Schedules a delayed mutation, owned by {@code guard}'s scope if not null. */
+  Delayed schedule(Duration delay, MutationKind kind, long called, byte @Nullable [] order,
+      Args args, @Nullable Scope<S> guard) {
+    if (closed) throw closedError(kind, called);
+    DelayedMutation d = new DelayedMutation(this, delay, kind, called, order, args, guard);
+    java.util.Set<DelayedMutation> set = delayed;
+    if (set == null) {
+      synchronized (waits) {
+        set = delayed;
+        if (set == null) delayed = set = java.util.concurrent.ConcurrentHashMap.newKeySet();
+      }
+    }
+    set.add(d);
+    if (guard != null && !guard.own(d)) {
+      d.cancel(guard.endedReason());
+    } else if (closed) {
+      d.cancel(closedReason());
+    } else {
+      d.start();
+    }
+    return d;
+  }
+
+  @Override
+  Delayed schedule(Duration delay, MutationKind kind, long called, byte @Nullable [] order,
+      Args args) {
+    return schedule(delay, kind, called, order, args, null);
+  }
+
+  /** A delayed mutation whose delay passed: queued and drained elsewhere (time's thread). */
+  Result submitLater(MutationKind kind, long called, byte @Nullable [] order, Args args,
+      @Nullable Scope<?> guard) {
+    return submit(kind, called, order, args, 0, guard, true);
+  }
+
+  /** A delayed mutation fired or was cancelled: forget it. */
+  void delayedEnded(DelayedMutation d) {
+    java.util.Set<DelayedMutation> set = delayed;
+    if (set != null) set.remove(d);
+  }
+
+  /** Cancels every scheduled delayed mutation (close). */
+  private void cancelDelayed() {
+    java.util.Set<DelayedMutation> set = delayed;
+    if (set == null) return;
+    String why = closedReason();
+    for (DelayedMutation d : set) d.cancel(why);
+  }
+
+  private String closedReason() {
+    return "machine " + id() + " closed before the delay passed";
+  }
+
+  /** The number of delayed mutations still scheduled (tests). */
+  int scheduledCount() {
+    java.util.Set<DelayedMutation> set = delayed;
+    return set == null ? 0 : set.size();
+  }
+
+  // ================================================================ idle
+
+  @Override
+  public Wait whenIdle() {
+    return register(MachineWait.IDLE, 0L);
+  }
+
+  /**
+   * Whether nothing is queued and no transition runs (MachineWait.IDLE); any thread. Tested
+   * after every release and before the confined owner parks (both re-test the waits), so an
+   * idle wait is never missed.
+   */
+  boolean idle() {
+    if (inbox.hasPushed()) return false;
+    Generation<S> g = running;
+    if (g == TERMINAL) return true;
+    if (config.confined) return ownerParked;
+    return g == null;
+  }
+
+  /** A description of what the machine is doing, for an idle wait's timeout message. */
+  String business() {
+    return "queue " + queueSize() + ", " + (idle() ? "idle" : "busy");
   }
 
   // ================================================================ tracing

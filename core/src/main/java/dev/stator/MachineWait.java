@@ -22,6 +22,7 @@ final class MachineWait extends WaitBase {
   static final int TICKS = 2; // base holds target clocks
   static final int ERROR = 3;
   static final int EXTERNAL = 4;
+  static final int IDLE = 5; // machine idle: nothing queued, no transition (Machine.whenIdle)
   /** Runs dependents of {@link #future()} off the machine's thread. */
   static final Executor ASYNC = r -> Thread.ofVirtual().name("stator-wait").start(r);
 
@@ -70,6 +71,12 @@ final class MachineWait extends WaitBase {
     return w;
   }
 
+  @Override
+  Time time() {
+    MachineImpl<?> m = machine;
+    return m == null ? Time.system() : m.config.time;
+  }
+
   /** Whether the condition holds for this active set and these clocks. */
   boolean test(long active, long[] ticks) {
     switch (kind) {
@@ -100,6 +107,10 @@ final class MachineWait extends WaitBase {
         int i = Long.numberOfTrailingZeros(mask);
         return (active & mask) != 0 || ticks[i] > base[i];
       }
+      case IDLE -> {
+        MachineImpl<?> m = machine;
+        return m != null && m.idle();
+      }
       default -> throw new IllegalStateException("wait kind " + kind);
     }
   }
@@ -127,6 +138,7 @@ final class MachineWait extends WaitBase {
       case TICKS -> "whenTicks/whenTime: clocks " + clocks();
       case ERROR -> "whenError";
       case EXTERNAL -> String.valueOf(what);
+      case IDLE -> "whenIdle";
       default -> throw new IllegalStateException("wait kind " + kind);
     };
     return machine == null ? condition : "machine " + machine.id() + ": " + condition;
@@ -136,6 +148,9 @@ final class MachineWait extends WaitBase {
   String timeoutMessage(Duration timeout) {
     if (machine == null || kind == EXTERNAL) {
       return describe() + " did not complete within " + timeout;
+    }
+    if (kind == IDLE) {
+      return describe() + " did not hold within " + timeout + "; " + machine.business();
     }
     return describe() + " did not hold within " + timeout + "; active "
         + names(machine.snapshot().active());

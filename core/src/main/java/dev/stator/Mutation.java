@@ -58,6 +58,8 @@ final class Mutation implements Result {
   /* The outcome decided at commit, before the scopes it ends are told (0 = not yet): a task that
    * awaits this ticket and is interrupted by its scope's end still learns the outcome. */
   private volatile int decided;
+  /** The machine's time if it is not the system's (await measures on it), else null. */
+  @Nullable Time time;
   /** The caller's task context captured at submit (MachineImpl.carry), or null. */
   @Nullable Runnable context;
 
@@ -119,10 +121,17 @@ final class Mutation implements Result {
 
   @Override
   public Status await(Duration timeout) throws InterruptedException, TimeoutException {
+    Wait.checkTimeout(timeout);
     Status now = finalStatus();
     if (now != null) return now;
     try {
-      return futureRef().get(Scope.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+      Time t = time;
+      if (t == null) return futureRef().get(Scope.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+      CompletableFuture<Status> f = futureRef(); // a fake time: the timeout passes on it (TM2)
+      if (!TimedWait.await(t, f, Scope.saturatedNanos(timeout))) {
+        throw new TimeoutException(this + " still queued after " + timeout);
+      }
+      return f.get();
     } catch (ExecutionException e) {
       throw Result.rethrow(e);
     } catch (InterruptedException e) {
@@ -132,6 +141,11 @@ final class Mutation implements Result {
       }
       throw e;
     }
+  }
+
+  /** The completion future, created on first use (library dependents only). */
+  CompletableFuture<Status> raw() {
+    return futureRef();
   }
 
   /** Whether the ticket was failed (machine closed); its failure then is {@link #failure()}. */

@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread safety: results may be read and awaited from any thread. Completion of a ticket
  * happens-after the transition it reports has committed (or was canceled).
  */
-public sealed interface Result permits Outcome, Mutation, Done {
+public sealed interface Result permits Outcome, Mutation, Done, Delayed {
   /* No default methods here: they would make initializing Outcome initialize this interface,
    * whose constants refer back to Outcome (JLS 12.4.1), and leave them null. */
 

@@ -11,8 +11,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -56,7 +54,11 @@ final class Scope<S> implements StateScope<S> {
    * in hold()'s ended path. A task that closes its own scope is interrupted by cancelAll (its
    * own cancellation): that interrupt is delivered the same way, when close returns.
    * Bounds: every Duration is accepted; one too long for a long of nanoseconds saturates (a
-   * deadline by difference with System.nanoTime() is exact up to Long.MAX_VALUE). */
+   * deadline by difference with the time's nanoTime() is exact up to Long.MAX_VALUE). Bounds are
+   * measured on the machine's Time (spec TM1): with a fake time, the waits for tasks and held
+   * contexts end when the fake time passes the bound (TimedWait), never in real time.
+   * Delayed mutations made through the view are kept in `delayed` like bound waits (swapped under
+   * `lock`, removed from without it) and cancelled by end() (spec TM5). */
 
   private static final int OPEN = 0;
   private static final int ENDED = 1;
@@ -70,6 +72,7 @@ final class Scope<S> implements StateScope<S> {
   private int phase = OPEN;
   private final List<Object> owned = new ArrayList<>(); // AutoCloseable or Holder, in order
   private @Nullable Set<Wait> waits; // concurrent; swapped under lock, removed from without it
+  private @Nullable Set<DelayedMutation> delayed; // likewise: its scheduled delayed mutations
   private @Nullable Supervisor tasks;
   private final java.util.Map<Thread, String> taskThreads =
       new java.util.concurrent.ConcurrentHashMap<>(); // running task bodies, by thread
@@ -179,7 +182,7 @@ final class Scope<S> implements StateScope<S> {
     }
     IllegalStateException ended = ended("hold '" + name + "'");
     Interrupts interrupts = new Interrupts();
-    Throwable t = h.release(machine.scopeCloseBound(), interrupts);
+    Throwable t = h.release(machine.config.time, machine.scopeCloseBound(), interrupts);
     interrupts.restore();
     if (t != null) ended.addSuppressed(t);
     throw ended;
@@ -206,16 +209,55 @@ final class Scope<S> implements StateScope<S> {
     return wait;
   }
 
-  /** Ends the scope (draining thread, at commit): interrupts tasks, cancels waits. */
+  /**
+   * Takes a delayed mutation made through this scope's machine (spec TM5); false if the scope
+   * has ended (the caller cancels it). It leaves the scope when it fires or is cancelled.
+   */
+  boolean own(DelayedMutation d) {
+    synchronized (lock) {
+      if (phase != OPEN) return false;
+      Set<DelayedMutation> ds = delayed;
+      if (ds == null) delayed = ds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+      ds.add(d);
+      return true;
+    }
+  }
+
+  /** A delayed mutation of this scope fired or was cancelled; any thread, no lock. */
+  void delayedEnded(DelayedMutation d) {
+    Set<DelayedMutation> ds = delayed;
+    if (ds != null) ds.remove(d);
+  }
+
+  /** The reason of a mutation refused because this scope ended (as RS1 words it). */
+  String endedReason() {
+    return "the scope of " + state() + " (activation " + tick + ") has ended";
+  }
+
+  /** The number of delayed mutations this scope still owns (tests). */
+  int scheduled() {
+    synchronized (lock) {
+      return delayed == null ? 0 : delayed.size();
+    }
+  }
+
+  /** Ends the scope (draining thread, at commit): interrupts tasks, cancels waits and timers. */
   void end() {
     Set<Wait> ws;
+    Set<DelayedMutation> ds;
     Supervisor sup;
     synchronized (lock) {
       if (phase != OPEN) return;
       phase = ENDED;
       ws = waits;
       waits = null;
+      ds = delayed;
+      delayed = null;
       sup = tasks;
+    }
+    if (ds != null) {
+      String why = endedReason();
+      for (DelayedMutation d : ds) d.cancel(why);
     }
     if (sup != null) {
       sup.shutdown();
@@ -255,18 +297,23 @@ final class Scope<S> implements StateScope<S> {
       sup = tasks;
     }
     List<Throwable> failures = new ArrayList<>();
+    Time time = machine.config.time; // the bound passes on the machine's time (TM1)
     if (sup != null) {
-      long deadline = System.nanoTime() + saturatedNanos(bound);
+      long deadline = time.nanoTime() + saturatedNanos(bound);
       boolean ended;
-      for (;;) {
-        try {
-          ended = sup.cancelAll(Duration.ofNanos(remaining(deadline)));
-          break;
-        } catch (InterruptedException e) { // not cut short: wait out the rest of the bound
-          interrupts.seen = true;
-          if (remaining(deadline) == 0) {
-            ended = false;
+      if (machine.config.fakeTime != null) {
+        ended = awaitTasks(sup, time, deadline, interrupts);
+      } else {
+        for (;;) {
+          try {
+            ended = sup.cancelAll(Duration.ofNanos(TimedWait.remaining(time, deadline)));
             break;
+          } catch (InterruptedException e) { // not cut short: wait out the rest of the bound
+            interrupts.seen = true;
+            if (TimedWait.remaining(time, deadline) == 0) {
+              ended = false;
+              break;
+            }
           }
         }
       }
@@ -286,7 +333,7 @@ final class Scope<S> implements StateScope<S> {
       Object o = toClose.get(i);
       try {
         if (o instanceof Holder h) {
-          Throwable t = h.release(bound, interrupts);
+          Throwable t = h.release(time, bound, interrupts);
           if (t != null) failures.add(t);
         } else {
           ((AutoCloseable) o).close();
@@ -302,6 +349,28 @@ final class Scope<S> implements StateScope<S> {
         + " failure(s): " + failures.get(0));
     for (Throwable t : failures) e.addSuppressed(t);
     return e;
+  }
+
+  /**
+   * With a fake time: interrupts the tasks and waits for them (all but the calling thread's own)
+   * until the deadline passes on that time, uninterruptibly; whether they all ended.
+   */
+  private boolean awaitTasks(Supervisor sup, Time time, long deadline, Interrupts interrupts) {
+    String self = taskThreads.get(Thread.currentThread());
+    List<CompletableFuture<?>> running = new ArrayList<>();
+    for (Task<?> t : sup.tasks()) {
+      t.cancel();
+      if (!t.name().equals(self)) running.add(t.future());
+    }
+    CompletableFuture<Void> all = CompletableFuture.allOf(running.toArray(CompletableFuture[]::new));
+    for (;;) {
+      try {
+        if (TimedWait.await(time, all, TimedWait.remaining(time, deadline))) return true;
+        if (TimedWait.remaining(time, deadline) == 0) return all.isDone();
+      } catch (InterruptedException e) { // not cut short: wait out the rest of the bound
+        interrupts.seen = true;
+      }
+    }
   }
 
   /** Whether the scope has been closed (tests). */
@@ -354,11 +423,6 @@ final class Scope<S> implements StateScope<S> {
     } catch (ArithmeticException e) { // half the range: now + bound must not overflow either
       return d.isNegative() ? 0 : Long.MAX_VALUE / 2;
     }
-  }
-
-  /** Nanoseconds left until {@code deadline} (a System.nanoTime() value), at least 0. */
-  private static long remaining(long deadline) {
-    return Math.max(0L, deadline - System.nanoTime());
   }
 
   /**
@@ -460,20 +524,22 @@ final class Scope<S> implements StateScope<S> {
      * Releases the context and waits up to {@code bound} for its exit, not cut short by an
      * interrupt (recorded in {@code interrupts}); returns the exit's failure, or null.
      */
-    @Nullable Throwable release(Duration bound, Interrupts interrupts) {
+    @Nullable Throwable release(Time time, Duration bound, Interrupts interrupts) {
       release.complete(null);
-      long deadline = System.nanoTime() + saturatedNanos(bound);
+      long deadline = time.nanoTime() + saturatedNanos(bound);
       for (;;) {
         try {
-          exited.get(remaining(deadline), TimeUnit.NANOSECONDS);
+          if (!TimedWait.await(time, exited, TimedWait.remaining(time, deadline))) {
+            if (TimedWait.remaining(time, deadline) == 0) return notExited(bound);
+            continue;
+          }
+          exited.get();
           return null;
         } catch (ExecutionException e) {
           return e.getCause();
-        } catch (TimeoutException e) {
-          return notExited(bound);
         } catch (InterruptedException e) { // wait out the rest of the bound
           interrupts.seen = true;
-          if (remaining(deadline) == 0 && !exited.isDone()) return notExited(bound);
+          if (TimedWait.remaining(time, deadline) == 0 && !exited.isDone()) return notExited(bound);
         }
       }
     }

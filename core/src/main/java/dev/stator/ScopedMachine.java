@@ -34,6 +34,17 @@ final class ScopedMachine<S> extends MachineBase<S> {
   }
 
   @Override
+  Delayed schedule(java.time.Duration delay, MutationKind kind, long called,
+      byte @Nullable [] order, Args args) {
+    return m.schedule(delay, kind, called, order, args, scope);
+  }
+
+  @Override
+  public Wait whenIdle() {
+    return m.whenIdle();
+  }
+
+  @Override
   public String id() {
     return m.id();
   }

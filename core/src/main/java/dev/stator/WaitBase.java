@@ -1,11 +1,8 @@
 package dev.stator;
 
 import java.time.Duration;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -20,7 +17,8 @@ abstract sealed class WaitBase implements Wait permits MachineWait, Waits {
    * close), an outside future, a combinator's decision, or cancel(). Its synchronous dependents
    * are the library's own (a combinator's report, a scope removing a bound wait): short, never
    * user code; user dependents go through future(), which hops to ASYNC.
-   * await: a timeout saturates (any Duration is accepted); the timeout message is computed
+   * await: the timeout is measured on the machine's Time (TimedWait: a fake time ends it when
+   * advanced, never real time); a timeout saturates (any Duration is accepted); the timeout message is computed
    * before cancel(), so it shows what was still pending; if cancel() finds the wait already
    * complete (it completed as the timeout passed), await reports that outcome instead. */
 
@@ -31,20 +29,19 @@ abstract sealed class WaitBase implements Wait permits MachineWait, Waits {
   public final void await(Duration timeout) throws InterruptedException, TimeoutException {
     Wait.checkTimeout(timeout);
     try {
-      done.get(Scope.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      String message = timeoutMessage(timeout); // before cancel(): what was still pending
-      if (cancel()) throw new TimeoutException(message);
-      outcome(); // completed just as the timeout passed: that is the outcome
+      if (!TimedWait.await(time(), done, Scope.saturatedNanos(timeout))) {
+        String message = timeoutMessage(timeout); // before cancel(): what was still pending
+        if (cancel()) throw new TimeoutException(message);
+      }
+      outcome(); // completed (perhaps just as the timeout passed): that is the outcome
     } catch (InterruptedException e) {
       cancel();
       throw e;
-    } catch (ExecutionException e) {
-      throw Result.rethrow(e);
-    } catch (CancellationException e) {
-      throw e;
     }
   }
+
+  /** The time the timeout of {@link #await} is measured on: its machine's (spec TM2). */
+  abstract Time time();
 
   /** Returns if {@code done} completed normally, else throws its failure; done only. */
   private void outcome() {

@@ -80,6 +80,12 @@ final class Waits extends WaitBase {
     return now;
   }
 
+  /** The time of the first part (parts of machines with different times: the first decides). */
+  @Override
+  Time time() {
+    return ((WaitBase) parts.get(0)).time();
+  }
+
   @Override
   String describe() {
     List<String> each = new ArrayList<>(parts.size());

@@ -13,7 +13,9 @@ import org.jspecify.annotations.Nullable;
  * them.
  *
  * <p>One daemon platform thread per process, {@code stator-watchdog}, started with the first
- * watched machine. It parks while no machine is enrolled and costs nothing then.
+ * watched machine. It parks while no machine is enrolled and costs nothing then. Each machine's
+ * handlers are timed on that machine's {@link Time} (spec TM1): with a fake time, a handler is
+ * abandoned at the watchdog's next tick after the fake time passed its start plus the timeout.
  */
 final class Watchdog {
   /* Design.
@@ -30,7 +32,11 @@ final class Watchdog {
    * machine is never left unwatched.
    *
    * Detection: Watch.state counts handler calls and is odd while one runs. A machine whose state
-   * is odd and unchanged for the timeout is stuck. The watchdog first marks the draining thread
+   * is odd and unchanged for the timeout is stuck. With the system time the watchdog measures
+   * "unchanged for" itself (since: when it first saw the value); with a fake time the handler's
+   * entry records its start on that time (startedAt, written before the release store that makes
+   * state odd, read after the acquire load), so a fake advance made before the watchdog's first
+   * look still counts. The watchdog first marks the draining thread
    * abandoned (its mutations are CANCELED from then on), then claims the handler with a CAS on
    * state; the handler's return is a CAS on the same value, so exactly one of them wins. If the
    * watchdog wins, MachineImpl.abandon moves status to a new generation and starts a new
@@ -119,12 +125,15 @@ final class Watchdog {
   }
 
   /** Returns whether to keep watching. */
-  private static boolean check(Watch w, long now) {
+  private static boolean check(Watch w, long systemNow) {
     long v = (long) Watch.STATE.getAcquire(w);
+    Time fake = w.fakeTime;
+    long now = fake == null ? systemNow : fake.nanoTime();
     if (v != w.seen) {
       w.seen = v;
-      w.since = now;
-    } else if ((v & 1) != 0 && now - w.since >= w.timeoutNanos) {
+      w.since = fake == null ? now : w.startedAt;
+    }
+    if (v == w.seen && (v & 1) != 0 && now - w.since >= w.timeoutNanos) {
       Thread stuck = w.machine.drainerForWatchdog();
       w.machine.markAbandoned(stuck, true); // its mutations are CANCELED from now on
       if (Watch.STATE.compareAndSet(w, v, v + 1)) { // atomic with the handler's return
@@ -157,6 +166,8 @@ final class Watchdog {
 
     final MachineImpl<?> machine;
     final long timeoutNanos;
+    final @Nullable Time fakeTime; // the machine's time unless it is the system's
+    long startedAt; // fake time only: the running handler's start on it (see the design)
     volatile int enrolled;
     @Nullable Watch next; // inbox link
     /*
@@ -172,15 +183,18 @@ final class Watchdog {
     long seen; // watchdog only
     long since; // watchdog only
 
-    Watch(MachineImpl<?> machine, long timeoutNanos) {
+    Watch(MachineImpl<?> machine, long timeoutNanos, @Nullable Time fakeTime) {
       this.machine = machine;
       this.timeoutNanos = timeoutNanos;
+      this.fakeTime = fakeTime;
     }
 
     /** Marks a handler as running; returns the value {@link #exit} expects. */
     long enter(String name, boolean afterCommit) {
       handler = name;
       finalPhase = afterCommit;
+      Time fake = fakeTime;
+      if (fake != null) startedAt = fake.nanoTime();
       long running = (long) STATE.getOpaque(this) + 1;
       STATE.setRelease(this, running);
       return running;
