@@ -49,6 +49,11 @@ public final class History {
   final InstantSource clock;
   final boolean handlers;
   final boolean timing;
+  // With the system clock, wall time is an anchor plus System.nanoTime(): one clock read per
+  // transition serves both the wall time and the duration (and allocates nothing).
+  final boolean anchored;
+  final long anchorWall; // epoch nanos at anchorNano
+  final long anchorNano;
 
   private History(Builder b) {
     this.capacity = b.capacity;
@@ -56,6 +61,15 @@ public final class History {
     this.clock = b.clock;
     this.handlers = b.handlers;
     this.timing = b.timing;
+    this.anchored = b.clock.equals(InstantSource.system());
+    this.anchorNano = System.nanoTime();
+    this.anchorWall = TransitionRecord.epochNanos(java.time.Instant.now());
+  }
+
+  /** The wall time now in epoch nanoseconds, given {@code nanoTime} read now if anchored. */
+  long wallNanos(long nanoTime) {
+    return anchored ? anchorWall + (nanoTime - anchorNano)
+        : TransitionRecord.epochNanos(clock.instant());
   }
 
   /** Starts configuring a history. */
@@ -134,7 +148,9 @@ public final class History {
 
     /**
      * The source of wall time for {@link TransitionRecord#wallTime()} (default the system
-     * clock); tests pass a fake one.
+     * clock, read as {@link System#nanoTime()} from an anchor taken when the history is built,
+     * so that one clock read per transition serves the wall time and the duration; such times
+     * do not follow later adjustments of the system clock); tests pass a fake one.
      */
     public Builder clock(InstantSource clock) {
       this.clock = Objects.requireNonNull(clock, "clock");

@@ -6,7 +6,6 @@ import dev.stator.MutationKind;
 import dev.stator.Snapshot;
 import dev.stator.Status;
 import dev.stator.Tracer;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +26,9 @@ final class Recorder extends Tracer {
    * transitionStart copies what the record needs. */
 
   private final History history;
+  // The first machine's Track needs no lookup (one tracer per machine is the usual case).
+  private final java.util.concurrent.atomic.AtomicReference<@Nullable Track> first =
+      new java.util.concurrent.atomic.AtomicReference<>();
   private final ConcurrentHashMap<Machine<?>, Track> tracks = new ConcurrentHashMap<>();
 
   Recorder(History history) {
@@ -35,12 +37,13 @@ final class Recorder extends Tracer {
 
   /** The state kept for one machine; used by its draining thread only. */
   static final class Track {
+    final Machine<?> machine;
     final MachineInfo info;
     final HandlerName.Resolver names;
     long[] ticks; // the machine's clocks now; shared with records, replaced, never written
     long queueTick;
     // the transition in progress
-    Instant wall = Instant.EPOCH;
+    long wall; // epoch nanos
     long startNanos;
     @Nullable List<HandlerCall> calls;
     @Nullable String openHandler;
@@ -54,8 +57,29 @@ final class Recorder extends Tracer {
     long after;
     long entered;
 
-    Track(MachineInfo info) {
+    final long multi; // the schema's multi states
+    final boolean aligned; // schema().states() are the first states in schema order
+    final int exceptionUnnamed; // index of Exception if S cannot name it, else -1
+
+    Track(Machine<?> machine, MachineInfo info) {
+      this.machine = machine;
       this.info = info;
+      long m = 0;
+      List<dev.stator.Schema.StateData> data = info.schema().states();
+      for (int i = 0; i < data.size(); i++) {
+        if (data.get(i).multi()) m |= 1L << i;
+      }
+      this.multi = m;
+      List<?> states = machine.schema().states();
+      List<String> names = info.names();
+      boolean ok = states.size() <= names.size();
+      for (int i = 0; ok && i < states.size(); i++) {
+        Object s = states.get(i);
+        ok = (s instanceof Enum<?> en ? en.name() : String.valueOf(s)).equals(names.get(i));
+      }
+      this.aligned = ok;
+      int ex = names.indexOf(dev.stator.Schema.EXCEPTION);
+      this.exceptionUnnamed = ok && ex >= states.size() ? ex : -1;
       this.names = HandlerName.resolver(info.names());
       this.ticks = info.start().ticks();
       this.queueTick = info.start().queueTick();
@@ -64,12 +88,21 @@ final class Recorder extends Tracer {
 
   @Override
   public void machineStarted(Machine<?> machine) {
-    tracks.put(machine, track(machine, machine.snapshot()));
+    install(track(machine, machine.snapshot()));
   }
 
   @Override
   public void machineRestored(Machine<?> machine, Snapshot snapshot) {
-    tracks.put(machine, track(machine, snapshot));
+    install(track(machine, snapshot));
+  }
+
+  private Track install(Track t) {
+    Track f = first.get();
+    if (f == null && first.compareAndSet(null, t)) return t;
+    f = first.get();
+    if (f != null && f.machine == t.machine) return f;
+    Track raced = tracks.putIfAbsent(t.machine, t);
+    return raced != null ? raced : t;
   }
 
   @Override
@@ -82,17 +115,18 @@ final class Recorder extends Tracer {
     Track t = trackOf(e.machine());
     if (t.open) abandoned(t, e.machine()); // the previous transition never ended
     t.open = true;
-    t.wall = history.clock.instant();
-    t.startNanos = history.timing ? System.nanoTime() : 0;
+    long now = history.timing || history.anchored ? System.nanoTime() : 0;
+    t.wall = history.wallNanos(now);
+    t.startNanos = now;
     t.calls = null;
     t.openHandler = null;
     t.id = e.transitionId();
     t.kind = e.kind();
-    t.called = calledMask(t.info, e);
+    t.called = calledMask(t, e);
     t.source = e.source();
     t.before = e.beforeMask();
     t.after = e.afterMask();
-    t.entered = enteredMask(e);
+    t.entered = enteredMask(t, e);
   }
 
   @Override
@@ -165,17 +199,15 @@ final class Recorder extends Tracer {
   }
 
   private Track trackOf(Machine<?> machine) {
-    Track t = tracks.get(machine);
-    if (t == null) { // attached after start: begin from the state before this transition
-      t = track(machine, machine.snapshot());
-      Track raced = tracks.putIfAbsent(machine, t);
-      if (raced != null) t = raced;
-    }
+    Track t = first.get();
+    if (t != null && t.machine == machine) return t;
+    t = tracks.get(machine);
+    if (t == null) t = install(track(machine, machine.snapshot())); // first seen now
     return t;
   }
 
   private static Track track(Machine<?> machine, Snapshot start) {
-    return new Track(new MachineInfo(machine.id(), machine.schema().data(),
+    return new Track(machine, new MachineInfo(machine.id(), machine.schema().data(),
         machine.schema().hash(), start));
   }
 
@@ -190,27 +222,36 @@ final class Recorder extends Tracer {
     return out;
   }
 
-  /** The entering mask: the Event exposes names only, so rebuild it from them. */
-  private static long enteredMask(Event<?> e) {
+  /**
+   * The states entered: those activated, plus called multi states that were active (spec:
+   * a multi state called while active is entered again). Masks only, no allocation.
+   */
+  private static long enteredMask(Track t, Event<?> e) {
     long fresh = e.afterMask() & ~e.beforeMask();
-    long both = e.afterMask() & e.beforeMask();
-    if (both == 0 || e.kind() == MutationKind.REMOVE || e.kind() == MutationKind.CLOSE) {
-      return fresh;
+    MutationKind k = e.kind();
+    if (k == MutationKind.REMOVE || k == MutationKind.CLOSE) return fresh;
+    return fresh | (t.called & e.beforeMask() & e.afterMask() & t.multi);
+  }
+
+  /** The called states as a mask, without the name list the Event would allocate. */
+  private static long calledMask(Track t, Event<?> e) {
+    if (e.kind() == MutationKind.CLOSE) return 0;
+    if (!t.aligned) {
+      long m = 0;
+      for (String s : e.calledNames()) m |= 1L << t.info.indexOf(s);
+      return m;
     }
-    List<String> entering = e.enteringNames();
-    if (entering.size() == Long.bitCount(fresh)) return fresh;
-    List<String> names = e.machine().schema().names();
-    long m = 0;
-    for (String s : entering) m |= 1L << names.indexOf(s);
+    long m = called(e);
+    if (t.exceptionUnnamed >= 0 && e.error() != null) m |= 1L << t.exceptionUnnamed;
     return m;
   }
 
-  private static long calledMask(MachineInfo info, Event<?> e) {
-    if (e.kind() == MutationKind.CLOSE) return 0;
-    List<String> called = e.calledNames();
-    List<String> names = info.names();
+  private static <S> long called(Event<S> e) {
+    List<S> states = e.machine().schema().states();
     long m = 0;
-    for (String s : called) m |= 1L << names.indexOf(s);
+    for (int i = 0; i < states.size(); i++) {
+      if (e.isCalled(states.get(i))) m |= 1L << i;
+    }
     return m;
   }
 

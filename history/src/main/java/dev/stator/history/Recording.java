@@ -317,7 +317,7 @@ public final class Recording {
         (String) o.get("source"), maskOf(m.names(), strs(o, "before")),
         maskOf(m.names(), strs(o, "after")), maskOf(m.names(), strs(o, "entered")), ticks,
         Status.valueOf(str(o, "status")), (String) o.get("reason"), (String) o.get("error"),
-        wall, num(o, "nanos"), num(o, "queueTick"), calls);
+        TransitionRecord.epochNanos(wall), num(o, "nanos"), num(o, "queueTick"), calls);
   }
 
   private static long maskOf(List<String> names, List<String> states) {

@@ -37,14 +37,14 @@ public final class TransitionRecord {
   private final Status status;
   private final @Nullable String reason;
   private final @Nullable String error;
-  private final Instant wallTime;
+  private final long wallNanos; // since the epoch
   private final long durationNanos;
   private final long queueTick;
   private final List<HandlerCall> handlers;
 
   TransitionRecord(long sequence, MachineInfo machine, long transitionId, MutationKind kind,
       long called, @Nullable String source, long before, long after, long entered, long[] ticks,
-      Status status, @Nullable String reason, @Nullable String error, Instant wallTime,
+      Status status, @Nullable String reason, @Nullable String error, long wallNanos,
       long durationNanos, long queueTick, List<HandlerCall> handlers) {
     if (status == Status.QUEUED) throw new IllegalArgumentException("a record is never QUEUED");
     if (ticks.length != machine.names().size()) {
@@ -64,7 +64,7 @@ public final class TransitionRecord {
     this.status = status;
     this.reason = reason;
     this.error = error;
-    this.wallTime = Objects.requireNonNull(wallTime, "wallTime");
+    this.wallNanos = wallNanos;
     this.durationNanos = durationNanos;
     this.queueTick = queueTick;
     this.handlers = List.copyOf(handlers);
@@ -239,7 +239,18 @@ public final class TransitionRecord {
 
   /** When the transition started, by the history's clock. */
   public Instant wallTime() {
-    return wallTime;
+    return Instant.ofEpochSecond(Math.floorDiv(wallNanos, 1_000_000_000L),
+        Math.floorMod(wallNanos, 1_000_000_000L));
+  }
+
+  /** {@link #wallTime()} in nanoseconds since the epoch. */
+  public long wallNanos() {
+    return wallNanos;
+  }
+
+  /** Nanoseconds since the epoch of {@code t}. */
+  static long epochNanos(Instant t) {
+    return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000_000L), t.getNano());
   }
 
   /** How long the transition ran, in nanoseconds ({@code 0} when timing is off). */
@@ -284,14 +295,14 @@ public final class TransitionRecord {
         && called == r.called && Objects.equals(source, r.source) && before == r.before
         && after == r.after && entered == r.entered && Arrays.equals(ticks, r.ticks)
         && status == r.status && Objects.equals(reason, r.reason)
-        && Objects.equals(error, r.error) && wallTime.equals(r.wallTime)
+        && Objects.equals(error, r.error) && wallNanos == r.wallNanos
         && durationNanos == r.durationNanos && queueTick == r.queueTick
         && handlers.equals(r.handlers);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(sequence, machine.id(), transitionId, after, wallTime);
+    return Objects.hash(sequence, machine.id(), transitionId, after, wallNanos);
   }
 
   /** For example {@code Conn#1/2 add[Connecting] +Session +Connecting EXECUTED}. */

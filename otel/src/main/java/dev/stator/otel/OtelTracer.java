@@ -80,6 +80,8 @@ final class OtelTracer extends Tracer {
     long handlerStart;
     @Nullable Span handlerSpan;
     @Nullable Scope handlerScope;
+    @Nullable Span last; // the span of the latest transition, the cause of auto and errors
+    long lastId;
 
     Watch(Machine<?> machine, Instruments.Kind kind, boolean on) {
       this.machine = machine;
@@ -116,6 +118,8 @@ final class OtelTracer extends Tracer {
     w.handler = null;
     if (!t.traces) return;
     Context parent = Context.current();
+    Span cause = causeOf(w, e);
+    if (cause != null) parent = parent.with(cause);
     Span span = t.tracer.spanBuilder(w.spanName).setParent(parent).setSpanKind(SpanKind.INTERNAL)
         .startSpan();
     if (span.isRecording()) {
@@ -243,6 +247,8 @@ final class OtelTracer extends Tracer {
       }
       if (t.transitionLogs) logTransition(w, e, executed);
       span.end();
+      w.last = span;
+      w.lastId = e.transitionId();
       Scope s = w.scope;
       if (s != null && w.thread == Thread.currentThread()) s.close();
       w.span = null;
@@ -312,6 +318,31 @@ final class OtelTracer extends Tracer {
         .setAttribute(MACHINE_KIND, w.kind.name).setAttribute(MACHINE_ID, e.machineId())
         .setAttribute(TRANSITION_ID, e.transitionId())
         .setAttribute(RESULT, executed ? "executed" : "canceled").emit();
+  }
+
+  /**
+   * The span of the transition that caused this one within the machine: the previous one for
+   * an auto transition, the one named by the source for an error transition or a mutation a
+   * handler queued. (A queued mutation captured the caller's context, which for one queued by
+   * a handler already holds the transition's span; errors and auto mutations carry the
+   * context of the caller of the transition that caused them, hence this.)
+   */
+  private static @Nullable Span causeOf(Watch w, Event<?> e) {
+    Span last = w.last;
+    if (last == null) return null;
+    if (e.kind() == MutationKind.AUTO) return last;
+    String source = e.source();
+    if (source == null) return null;
+    int slash = source.lastIndexOf('/');
+    String id = e.machineId();
+    if (slash != id.length() || !source.startsWith(id)) return null;
+    long tid = 0;
+    for (int i = slash + 1; i < source.length(); i++) {
+      char c = source.charAt(i);
+      if (c < '0' || c > '9') return null;
+      tid = tid * 10 + (c - '0');
+    }
+    return tid == w.lastId ? last : null;
   }
 
   private Watch watch(Machine<?> machine) {

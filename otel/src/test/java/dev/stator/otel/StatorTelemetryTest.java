@@ -154,6 +154,7 @@ class StatorTelemetryTest {
       // the auto transition Connected caused runs in the same context
       SpanData ready = only(spans, 3);
       assertThat(ready.getAttributes().get(MUTATION_KIND)).isEqualTo("auto");
+      assertThat(ready.getParentSpanId()).isEqualTo(connected.getSpanId());
     }
   }
 
@@ -220,6 +221,7 @@ class StatorTelemetryTest {
     SpanData error = only(spans, 2); // the error transition, caused by transition 1
     assertThat(error.getAttributes().get(MUTATION_SOURCE)).isEqualTo("c9/1");
     assertThat(error.getAttributes().get(STATES_ADDED)).containsExactly("Exception");
+    assertThat(error.getParentSpanId()).isEqualTo(failed.getSpanId());
 
     List<LogRecordData> logs = OTEL.getLogRecords();
     LogRecordData failure = logs.stream().filter(l -> l.getSeverity() == Severity.ERROR)
