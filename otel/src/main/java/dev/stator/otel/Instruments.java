@@ -16,14 +16,15 @@ import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableLongMeasurement;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The metric instruments of one {@link StatorTelemetry}, the machines its observable gauges
@@ -31,31 +32,32 @@ import java.util.concurrent.ConcurrentHashMap;
  * allocates nothing.
  */
 final class Instruments {
-  /* Design: counters and histograms are recorded on the draining thread with precomputed
-   * Attributes (one set per kind x mutation kind x result, per handler name). Gauges (queue
-   * size, active states, open machines) cost nothing per transition: the SDK's collection calls
-   * the callbacks, which read the machines registered here (weakly: an unclosed machine that is
-   * dropped is not kept alive). */
+  /* Design: the one measurement every transition makes, stator.transitions, is a plain
+   * increment of the machine's own counts (one writer: its draining thread), summed by an
+   * asynchronous counter when the SDK collects; closed (or collected) machines' counts are
+   * folded into their kind so the sums never go down. Histograms and the rare counters are
+   * recorded on the draining thread with precomputed Attributes (per handler name, per error).
+   * Gauges (queue size, active states, open machines) cost nothing per transition either. The
+   * registry holds machines weakly: an unclosed machine that is dropped is not kept alive. */
 
   static final List<Double> SECONDS_BUCKETS = List.of(1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3,
       5e-3, 1e-2, 5e-2, 0.1, 0.5, 1.0, 5.0);
 
   final boolean machineIds;
-  final LongCounter transitions;
   final DoubleHistogram transitionDuration;
   final DoubleHistogram handlerDuration;
   final LongCounter handlerFailures;
   final LongCounter handlerTimeouts;
   final LongCounter errors;
   final LongCounter scopeFailures;
-  private final Map<Machine<?>, Boolean> machines = Collections.synchronizedMap(
-      new WeakHashMap<>());
+  private final List<Entry> machines = new ArrayList<>(); // guarded by itself
   private final Map<Schema<?>, Kind> kinds = new ConcurrentHashMap<>();
 
   Instruments(Meter meter, boolean machineIds, boolean observe) {
     this.machineIds = machineIds;
-    transitions = meter.counterBuilder("stator.transitions").setUnit("{transition}")
-        .setDescription("Transitions run, by mutation kind and result.").build();
+    meter.counterBuilder("stator.transitions").setUnit("{transition}")
+        .setDescription("Transitions run, by mutation kind and result.")
+        .buildWithCallback(this::observeTransitions);
     transitionDuration = meter.histogramBuilder("stator.transition.duration").setUnit("s")
         .setDescription("How long transitions ran, handlers included.")
         .setExplicitBucketBoundariesAdvice(SECONDS_BUCKETS).build();
@@ -84,12 +86,83 @@ final class Instruments {
     }
   }
 
-  void register(Machine<?> m) {
-    machines.put(m, Boolean.TRUE);
+  /**
+   * A machine whose transitions are counted in {@code counts} (by mutation kind and result,
+   * written by its draining thread) and whose gauges are read at collection.
+   */
+  static final class Entry {
+    final WeakReference<Machine<?>> machine;
+    final String id;
+    final Kind kind;
+    final AtomicLongArray counts = new AtomicLongArray(MutationKind.values().length * 2);
+
+    Entry(Machine<?> machine, Kind kind) {
+      this.machine = new WeakReference<>(machine);
+      this.id = machine.id();
+      this.kind = kind;
+    }
+
+    /** Counts one transition; its machine's draining thread only (one writer at a time). */
+    void count(MutationKind k, boolean executed) {
+      int i = k.ordinal() * 2 + (executed ? 0 : 1);
+      counts.lazySet(i, counts.get(i) + 1);
+    }
   }
 
-  void unregister(Machine<?> m) {
-    machines.remove(m);
+  Entry register(Machine<?> m) {
+    Entry e = new Entry(m, kind(m.schema()));
+    synchronized (machines) {
+      machines.add(e);
+    }
+    return e;
+  }
+
+  /**
+   * The open machines; entries of machines closed or collected are folded into their kind's
+   * retired counts and dropped, so the transition counters stay monotonic.
+   */
+  private List<Entry> live() {
+    synchronized (machines) {
+      List<Entry> out = new ArrayList<>(machines.size());
+      for (Iterator<Entry> it = machines.iterator(); it.hasNext(); ) {
+        Entry e = it.next();
+        Machine<?> m = e.machine.get();
+        if (m == null || m.isClosed()) {
+          for (int i = 0; i < e.counts.length(); i++) {
+            e.kind.retired.addAndGet(i, e.counts.get(i));
+          }
+          it.remove();
+        } else {
+          out.add(e);
+        }
+      }
+      return out;
+    }
+  }
+
+  private void observeTransitions(ObservableLongMeasurement out) {
+    List<Entry> live;
+    Map<Attributes, Long> sums = new HashMap<>();
+    synchronized (machines) {
+      live = live();
+      if (!machineIds) {
+        for (Kind k : kinds.values()) {
+          for (int i = 0; i < k.transitions.length; i++) {
+            long v = k.retired.get(i);
+            if (v != 0) sums.merge(k.transitions[i], v, Long::sum);
+          }
+        }
+      }
+    }
+    for (Entry e : live) {
+      for (int i = 0; i < e.counts.length(); i++) {
+        long v = e.counts.get(i);
+        if (v == 0) continue;
+        Attributes a = e.kind.transitions[i];
+        sums.merge(machineIds ? a.toBuilder().put(MACHINE_ID, e.id).build() : a, v, Long::sum);
+      }
+    }
+    sums.forEach((a, v) -> out.record(v, a));
   }
 
   Kind kind(Schema<?> schema) {
@@ -97,9 +170,12 @@ final class Instruments {
   }
 
   private List<Machine<?>> machines() {
-    synchronized (machines) {
-      return new ArrayList<>(machines.keySet());
+    List<Machine<?>> out = new ArrayList<>();
+    for (Entry e : live()) {
+      Machine<?> m = e.machine.get();
+      if (m != null) out.add(m);
     }
+    return out;
   }
 
   private Attributes base(Machine<?> m) {
@@ -160,7 +236,8 @@ final class Instruments {
     final Attributes base;
     final Attributes[] stateAttrs;
     final HandlerName.Resolver resolver;
-    private final Attributes[] transitions = new Attributes[MutationKind.values().length * 2];
+    final Attributes[] transitions = new Attributes[MutationKind.values().length * 2];
+    final AtomicLongArray retired = new AtomicLongArray(transitions.length); // closed machines
     private final Map<String, Attributes> handlers = new ConcurrentHashMap<>();
     private final Map<String, Attributes> errorStates = new ConcurrentHashMap<>();
 
@@ -180,10 +257,6 @@ final class Instruments {
         transitions[k.ordinal() * 2 + 1] = Attributes.of(MACHINE_KIND, name, MUTATION_KIND,
             label, RESULT, "canceled");
       }
-    }
-
-    Attributes transition(MutationKind kind, boolean executed) {
-      return transitions[kind.ordinal() * 2 + (executed ? 0 : 1)];
     }
 
     /** kind, state (if any) and phase of a handler. */

@@ -68,6 +68,7 @@ final class OtelTracer extends Tracer {
     final Machine<?> machine;
     final Instruments.Kind kind;
     final boolean on;
+    Instruments.@Nullable Entry entry; // its counts, when metrics are on
     final String spanName;
     // the transition in progress; draining thread only
     @Nullable Span span;
@@ -103,8 +104,7 @@ final class OtelTracer extends Tracer {
 
   @Override
   public void machineClosed(Machine<?> machine) {
-    t.instruments.unregister(machine);
-    others.remove(machine);
+    others.remove(machine); // the instruments drop it at their next collection
   }
 
   @Override
@@ -113,7 +113,7 @@ final class OtelTracer extends Tracer {
     if (!w.on) return;
     if (w.open) abandoned(w); // the previous transition never ended
     w.open = true;
-    w.start = System.nanoTime();
+    if (t.transitionDurations) w.start = System.nanoTime();
     w.failed = false;
     w.handler = null;
     if (!t.traces) return;
@@ -209,13 +209,16 @@ final class OtelTracer extends Tracer {
     Watch w = watch(e.machine());
     if (!w.on || !w.open) return;
     w.open = false;
-    long nanos = System.nanoTime() - w.start;
     String open = w.handler;
     w.handler = null;
     if (t.metrics) {
       Instruments in = t.instruments;
-      in.transitions.add(1, withId(w, w.kind.transition(e.kind(), executed), e));
-      in.transitionDuration.record(nanos / 1e9, withId(w, w.kind.base, e));
+      Instruments.Entry entry = w.entry;
+      if (entry != null) entry.count(e.kind(), executed);
+      if (t.transitionDurations) {
+        in.transitionDuration.record((System.nanoTime() - w.start) / 1e9,
+            withId(w, w.kind.base, e));
+      }
       if (open != null) in.handlerTimeouts.add(1, attributes(w, open));
       Throwable error = e.error();
       if (executed && error != null) {
@@ -357,7 +360,7 @@ final class OtelTracer extends Tracer {
       w = others.putIfAbsent(machine, fresh);
       if (w == null) w = fresh;
     }
-    if (w == fresh && fresh.on && t.metrics) t.instruments.register(machine);
+    if (w == fresh && fresh.on && t.metrics) fresh.entry = t.instruments.register(machine);
     return w;
   }
 

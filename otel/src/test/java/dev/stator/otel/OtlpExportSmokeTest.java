@@ -84,7 +84,7 @@ class OtlpExportSmokeTest {
     assertThat(byPath.get("/v1/traces").toString()).contains("stator.transition Conn",
         "stator.machine.kind", "otlp-1");
     assertThat(byPath.get("/v1/metrics").toString()).contains("stator.transitions",
-        "stator.transition.duration", "stator.state.active", "{transition}");
+        "stator.machines", "stator.state.active", "{transition}");
     assertThat(byPath.get("/v1/logs").toString())
         .contains("[otlp-1] #1 add[Connecting] +Session +Connecting");
   }

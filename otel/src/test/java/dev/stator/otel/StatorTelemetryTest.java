@@ -252,7 +252,8 @@ class StatorTelemetryTest {
 
   @Test
   void metricsCountTransitionsAndTimeHandlersByKindNotById() {
-    StatorTelemetry t = StatorTelemetry.create(OTEL.getOpenTelemetry());
+    StatorTelemetry t = StatorTelemetry.builder(OTEL.getOpenTelemetry())
+        .transitionDurations(true).build();
     Machine<Conn> a = t.instrument(Machine.of(SCHEMA).id("a")).onState(Conn.Session, e -> { })
         .build();
     Machine<Conn> b = t.instrument(Machine.of(SCHEMA).id("b")).build();
@@ -290,8 +291,15 @@ class StatorTelemetryTest {
             .as("%s has no machine id", md.getName()).isNull());
       }
     }
-    assertThat(longs(OTEL.getMetrics(), "stator.machines"))
+    Collection<MetricData> after = OTEL.getMetrics();
+    assertThat(longs(after, "stator.machines"))
         .containsExactly(java.util.Map.entry(Attributes.of(MACHINE_KIND, "Conn"), 0L));
+    // closed machines' counts stay in the (monotonic) counter: 3 + 1 close transitions each
+    assertThat(longs(after, "stator.transitions"))
+        .containsEntry(Attributes.of(MACHINE_KIND, "Conn", MUTATION_KIND, "add", RESULT,
+            "executed"), 3L)
+        .containsEntry(Attributes.of(MACHINE_KIND, "Conn", MUTATION_KIND, "close", RESULT,
+            "executed"), 2L);
   }
 
   @Test
