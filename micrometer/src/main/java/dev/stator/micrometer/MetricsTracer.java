@@ -33,6 +33,7 @@ final class MetricsTracer extends Tracer {
     final Machine<?> machine;
     final StatorMetrics.Kind kind;
     final boolean on;
+    StatorMetrics.@Nullable Entry entry;
     boolean open;
     long start;
     StatorMetrics.@Nullable HandlerMeters handler;
@@ -68,7 +69,7 @@ final class MetricsTracer extends Tracer {
     if (w.open) abandoned(w);
     w.open = true;
     w.handler = null;
-    w.start = System.nanoTime();
+    if (metrics.transitionDurations) w.start = System.nanoTime();
   }
 
   @Override
@@ -97,12 +98,13 @@ final class MetricsTracer extends Tracer {
     Watch w = watch(e.machine());
     if (!w.on || !w.open) return;
     w.open = false;
-    long nanos = System.nanoTime() - w.start;
     StatorMetrics.HandlerMeters open = w.handler;
     w.handler = null;
     if (open != null) open.timeouts().increment();
-    w.kind.transition(e.kind(), executed).increment();
-    w.kind.transitionDuration.record(nanos, TimeUnit.NANOSECONDS);
+    StatorMetrics.Entry entry = w.entry;
+    if (entry != null) entry.count(e.kind(), executed);
+    io.micrometer.core.instrument.Timer timer = w.kind.transitionDuration;
+    if (timer != null) timer.record(System.nanoTime() - w.start, TimeUnit.NANOSECONDS);
     Throwable error = e.error();
     if (executed && error != null) {
       w.kind.error(errorState(e), error.getClass().getName()).increment();
@@ -137,7 +139,7 @@ final class MetricsTracer extends Tracer {
       w = others.putIfAbsent(machine, fresh);
       if (w == null) w = fresh;
     }
-    if (w == fresh && on) metrics.register(machine);
+    if (w == fresh && on) fresh.entry = metrics.register(machine, fresh.kind);
     return w;
   }
 

@@ -6,6 +6,7 @@ import dev.stator.Schema;
 import dev.stator.Tracer;
 import dev.stator.history.HandlerName;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -13,14 +14,15 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
@@ -41,7 +43,7 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>counter {@code stator.transitions}: {@code stator.machine.kind},
  *       {@code stator.mutation.kind}, {@code stator.transition.result};
- *   <li>timers {@code stator.transition.duration} (by kind) and {@code stator.handler.duration}
+ *   <li>timers {@code stator.transition.duration} (by kind, opt-in) and {@code stator.handler.duration}
  *       (by kind, {@code stator.state}, {@code stator.handler.phase}), with a percentile
  *       histogram unless {@link Builder#histograms(boolean)} is off;
  *   <li>counters {@code stator.handler.failures}, {@code stator.handler.timeouts} (by kind,
@@ -56,22 +58,24 @@ import org.jspecify.annotations.Nullable;
  * {@link #bindTo} and one instance may be bound to several registries. Thread-safe.
  */
 public final class StatorMetrics implements MeterBinder {
-  /* Design: as in stator-otel, everything a transition records is looked up once per machine
-   * kind (Counter arrays indexed by mutation kind and result, a map from handler name to
-   * Timer), so the per-transition cost is the counter increments and two nanoTime reads per
-   * handler. Gauges read machines registered here weakly, only when the registry polls. */
+  /* Design: as in stator-otel, a transition only increments its machine's own counts (one
+   * writer, its draining thread); FunctionCounters sum them when the registry polls, and a
+   * closed machine's counts are folded into its kind so the counters never go down. Handler
+   * meters are looked up once per handler name. Gauges read machines registered here weakly,
+   * only when the registry polls. */
 
   final CompositeMeterRegistry registry = new CompositeMeterRegistry();
   final boolean machineIds;
   final boolean histograms;
   final Predicate<? super Machine<?>> enabled;
   private final Map<Object, Kind> kinds = new ConcurrentHashMap<>(); // by schema, or machine
-  private final Map<Machine<?>, Boolean> machines = Collections.synchronizedMap(
-      new WeakHashMap<>());
+  private final List<Entry> machines = new ArrayList<>(); // guarded by itself
+  final boolean transitionDurations;
 
   private StatorMetrics(Builder b) {
     this.machineIds = b.machineIds;
     this.histograms = b.histograms;
+    this.transitionDurations = b.transitionDurations;
     this.enabled = b.enabled;
   }
 
@@ -96,13 +100,64 @@ public final class StatorMetrics implements MeterBinder {
     return new MetricsTracer(this);
   }
 
-  void register(Machine<?> m) {
-    machines.put(m, Boolean.TRUE);
+  /** A measured machine and its transition counts (written by its draining thread). */
+  static final class Entry {
+    final WeakReference<Machine<?>> machine;
+    final Kind kind;
+    final AtomicLongArray counts = new AtomicLongArray(MutationKind.values().length * 2);
+
+    Entry(Machine<?> machine, Kind kind) {
+      this.machine = new WeakReference<>(machine);
+      this.kind = kind;
+    }
+
+    void count(MutationKind k, boolean executed) {
+      int i = k.ordinal() * 2 + (executed ? 0 : 1);
+      counts.lazySet(i, counts.get(i) + 1);
+    }
+  }
+
+  Entry register(Machine<?> m, Kind kind) {
+    Entry e = new Entry(m, kind);
+    synchronized (machines) {
+      machines.add(e);
+    }
+    return e;
   }
 
   void unregister(Machine<?> m) {
-    machines.remove(m);
     if (machineIds) kinds.remove(m);
+  }
+
+  /** Open machines' entries; closed or collected ones are folded into their kind's counts. */
+  private List<Entry> live() {
+    synchronized (machines) {
+      List<Entry> out = new ArrayList<>(machines.size());
+      for (Iterator<Entry> it = machines.iterator(); it.hasNext(); ) {
+        Entry e = it.next();
+        Machine<?> m = e.machine.get();
+        if (m == null || m.isClosed()) {
+          for (int i = 0; i < e.counts.length(); i++) {
+            e.kind.retired.addAndGet(i, e.counts.get(i));
+          }
+          it.remove();
+        } else {
+          out.add(e);
+        }
+      }
+      return out;
+    }
+  }
+
+  /** The count of transitions of slot {@code i} of {@code kind}: closed machines and open. */
+  private double transitions(Kind kind, int i) {
+    synchronized (machines) {
+      long n = 0;
+      for (Entry e : live()) {
+        if (e.kind == kind) n += e.counts.get(i);
+      }
+      return n + kind.retired.get(i);
+    }
   }
 
   /** The meters of a machine: shared by its kind, or its own with machine ids. */
@@ -112,9 +167,12 @@ public final class StatorMetrics implements MeterBinder {
   }
 
   private List<Machine<?>> machines() {
-    synchronized (machines) {
-      return new ArrayList<>(machines.keySet());
+    List<Machine<?>> out = new ArrayList<>();
+    for (Entry e : live()) {
+      Machine<?> m = e.machine.get();
+      if (m != null) out.add(m);
     }
+    return out;
   }
 
   /** The meters of one machine kind. */
@@ -122,8 +180,8 @@ public final class StatorMetrics implements MeterBinder {
     final String name;
     final HandlerName.Resolver resolver;
     final Tags base;
-    private final Counter[] transitions = new Counter[MutationKind.values().length * 2];
-    final Timer transitionDuration;
+    final AtomicLongArray retired = new AtomicLongArray(MutationKind.values().length * 2);
+    final @Nullable Timer transitionDuration;
     private final Map<String, HandlerMeters> handlers = new ConcurrentHashMap<>();
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
     private final Map<String, Counter> scopeFailures = new ConcurrentHashMap<>();
@@ -135,15 +193,16 @@ public final class StatorMetrics implements MeterBinder {
           : Tags.of("stator.machine.kind", name, "stator.machine.id", machine.id());
       for (MutationKind k : MutationKind.values()) {
         String label = k.name().toLowerCase(Locale.ROOT);
-        transitions[k.ordinal() * 2] = Counter.builder("stator.transitions").tags(base)
-            .tags("stator.mutation.kind", label, "stator.transition.result", "executed")
-            .description("Transitions run, by mutation kind and result.").register(registry);
-        transitions[k.ordinal() * 2 + 1] = Counter.builder("stator.transitions").tags(base)
-            .tags("stator.mutation.kind", label, "stator.transition.result", "canceled")
-            .description("Transitions run, by mutation kind and result.").register(registry);
+        for (int r = 0; r < 2; r++) {
+          int slot = k.ordinal() * 2 + r;
+          FunctionCounter.builder("stator.transitions", this, kind -> transitions(kind, slot))
+              .tags(base).tags("stator.mutation.kind", label, "stator.transition.result",
+                  r == 0 ? "executed" : "canceled")
+              .description("Transitions run, by mutation kind and result.").register(registry);
+        }
       }
-      transitionDuration = timer("stator.transition.duration", base,
-          "How long transitions ran, handlers included.");
+      transitionDuration = transitionDurations ? timer("stator.transition.duration", base,
+          "How long transitions ran, handlers included.") : null;
       if (machine != null) { // the machine is held weakly by its gauges
         Gauge.builder("stator.queue.size", machine, x -> x.isClosed() ? 0 : x.queueSize())
             .tags(base).baseUnit("mutations").strongReference(false).register(registry);
@@ -164,10 +223,6 @@ public final class StatorMetrics implements MeterBinder {
               .description("Machines in which a state is active.").register(registry);
         }
       }
-    }
-
-    Counter transition(MutationKind kind, boolean executed) {
-      return transitions[kind.ordinal() * 2 + (executed ? 0 : 1)];
     }
 
     HandlerMeters handler(String handler) {
@@ -234,6 +289,7 @@ public final class StatorMetrics implements MeterBinder {
   public static final class Builder {
     private boolean machineIds;
     private boolean histograms = true;
+    private boolean transitionDurations;
     private Predicate<? super Machine<?>> enabled = m -> true;
 
     Builder() {}
@@ -253,6 +309,15 @@ public final class StatorMetrics implements MeterBinder {
      */
     public Builder histograms(boolean on) {
       this.histograms = on;
+      return this;
+    }
+
+    /**
+     * Whether to time transitions ({@code stator.transition.duration}; default {@code false}:
+     * two clock reads per transition cost as much as a fast transition).
+     */
+    public Builder transitionDurations(boolean on) {
+      this.transitionDurations = on;
       return this;
     }
 
