@@ -119,7 +119,9 @@ public final class History {
   }
 
   void publish(TransitionRecord r) {
-    slots.set((int) (r.sequence() % capacity), r);
+    // A release store suffices: the record's fields are final, and a reader that sees it
+    // acquires it through AtomicReferenceArray.get.
+    slots.setRelease((int) (r.sequence() % capacity), r);
   }
 
   /**

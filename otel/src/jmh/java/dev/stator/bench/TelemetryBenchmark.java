@@ -19,6 +19,7 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
@@ -47,10 +48,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * handlers; a reported op is one mutation), with one tracer per {@code telemetry} parameter:
  * <ul>
  *   <li>{@code none}: the bare engine;
+ *   <li>{@code noop-tracer}: a tracer that does nothing: what the engine's tracer hook costs;
  *   <li>{@code history}: a {@link History} recorder (ring of 10,000, handlers and timing on);
+ *   <li>{@code history-lean}: the same without durations and handler calls (wall time only);
  *   <li>{@code otel}: {@link StatorTelemetry} on an OpenTelemetry SDK with an always-on
  *       sampler, a batch span processor and a periodic metric reader whose exporters drop
  *       everything (the context carrier is installed too);
+ *   <li>{@code otel-sampled}: the same with a parent-based 1% trace-id ratio sampler;
  *   <li>{@code otel-metrics}: the same SDK with traces off ({@code traces(false)});
  *   <li>{@code micrometer}: {@link StatorMetrics} bound to a {@link SimpleMeterRegistry}.
  * </ul>
@@ -67,7 +71,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
 public class TelemetryBenchmark {
-  @Param({"none", "history", "otel", "otel-metrics", "micrometer"})
+  @Param({"none", "noop-tracer", "history", "history-lean", "otel", "otel-sampled", "otel-metrics",
+      "micrometer"})
   public String telemetry;
 
   Machine<Ten> machine;
@@ -78,17 +83,22 @@ public class TelemetryBenchmark {
     Machine.Builder<Ten> b = Machine.of(Ten.SCHEMA);
     switch (telemetry) {
       case "none" -> { }
+      case "noop-tracer" -> b.tracer(new dev.stator.Tracer() {});
       case "history" -> b.tracer(History.builder().capacity(10_000).build().tracer());
-      case "otel", "otel-metrics" -> {
+      case "history-lean" -> b.tracer(History.builder().capacity(10_000).timing(false)
+          .handlers(false).build().tracer());
+      case "otel", "otel-sampled", "otel-metrics" -> {
         sdk = OpenTelemetrySdk.builder()
             .setTracerProvider(SdkTracerProvider.builder()
+                .setSampler(telemetry.equals("otel-sampled")
+                    ? Sampler.parentBased(Sampler.traceIdRatioBased(0.01)) : Sampler.alwaysOn())
                 .addSpanProcessor(BatchSpanProcessor.builder(new DropSpans()).build()).build())
             .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(
                 PeriodicMetricReader.builder(new DropMetrics()).setInterval(Duration.ofSeconds(10))
                     .build()).build())
             .build();
         StatorTelemetry t = StatorTelemetry.builder(sdk)
-            .traces(telemetry.equals("otel")).build();
+            .traces(!telemetry.equals("otel-metrics")).build();
         t.instrument(b);
       }
       case "micrometer" -> {
