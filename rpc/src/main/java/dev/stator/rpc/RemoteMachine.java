@@ -76,6 +76,14 @@ public final class RemoteMachine<S> implements AutoCloseable {
   private volatile @Nullable ClientCall<byte[], byte[]> stream;
   private volatile boolean closed;
   private volatile @Nullable String lastFailure;
+  private final Link link = new Link();
+  /** Mutations held while disconnected (RpcClient.Builder.holdWhileDisconnected); FIFO. */
+  private final java.util.ArrayDeque<Held> held = new java.util.ArrayDeque<>();
+  private volatile @Nullable Thread flusher;
+  private boolean flushing; // guarded by held: a flusher runs and will look at `held` again
+
+  /** A mutation held until connected, and the future of its final answer. */
+  private record Held(Wire.MutateRequest request, CompletableFuture<RemoteReply> outcome) {}
 
   RemoteMachine(RpcClient client, String id, Schema<S> schema) {
     this.client = client;
@@ -83,7 +91,7 @@ public final class RemoteMachine<S> implements AutoCloseable {
     this.schema = schema;
     this.connection = Machine.of(Connection.SCHEMA).id(id + "/connection").build();
     connection.add(Connection.Disconnected);
-    this.mirror = Mirrors.create(schema, id, new Link());
+    this.mirror = Mirrors.create(schema, id, link);
   }
 
   void start() {
@@ -148,6 +156,8 @@ public final class RemoteMachine<S> implements AutoCloseable {
         lastFailure = e.status.getCode() + ": " + e.status.getDescription();
         if (refusal(e.status.getCode())) {
           connection.add(List.of(Connection.Disconnected, Connection.ErrRefused), Args.NONE);
+          failHeld(new IllegalStateException("remote machine " + id + " refused: " + lastFailure
+              + "; held mutations were not sent"));
           break;
         }
         connection.add(List.of(Connection.Disconnected, Connection.ErrNetwork), Args.NONE);
@@ -206,6 +216,7 @@ public final class RemoteMachine<S> implements AutoCloseable {
               mirror.resync(c.active(), ticks, c.queueTick()); // in full, before Connected
               connected = true;
               connection.add(Connection.Connected);
+              flushHeld();
             } else {
               mirror.advance(c.active(), ticks, c.queueTick());
             }
@@ -245,7 +256,107 @@ public final class RemoteMachine<S> implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends the held mutations, in order, on a virtual thread (never on the transport's thread);
+   * calls made meanwhile are held behind them, so the order of calls is kept.
+   */
+  private void flushHeld() {
+    if (client.holdLimit == 0) return;
+    synchronized (held) {
+      if (held.isEmpty() || flushing) return;
+      flushing = true;
+      flusher = Thread.ofVirtual().name("stator-rpc-flush-" + id).start(() -> {
+        while (true) {
+          Held h;
+          synchronized (held) {
+            h = held.peek();
+            if (h == null || closed || !connection.is(Connection.Connected)) {
+              flushing = false; // a later Connected starts another flusher
+              return;
+            }
+          }
+          try {
+            RemoteReply r = link.sendNow(h.request);
+            CompletableFuture<RemoteReply> o = r.outcome();
+            if (o == null) {
+              h.outcome.complete(r);
+            } else {
+              o.whenComplete((v, t) -> {
+                if (t != null) {
+                  h.outcome.completeExceptionally(t);
+                } else {
+                  h.outcome.complete(v);
+                }
+              });
+            }
+          } catch (RuntimeException e) {
+            h.outcome.completeExceptionally(e);
+          }
+          synchronized (held) {
+            held.poll();
+          }
+        }
+      });
+    }
+  }
+
+  /** Fails every held mutation (closed, or refused for good). */
+  private void failHeld(RuntimeException e) {
+    List<Held> dropped;
+    synchronized (held) {
+      dropped = new ArrayList<>(held);
+      held.clear();
+    }
+    for (Held h : dropped) h.outcome.completeExceptionally(e);
+  }
+
+  /** The flusher of held mutations, if one ran (tests). */
+  @Nullable Thread flusherThread() {
+    return flusher;
+  }
+
+  /** One handshake without a schema: the server's Hello (its schema as data, its hash). */
+  static Wire.Hello hello(RpcClient client, String id, java.time.Duration timeout)
+      throws InterruptedException, TimeoutException {
+    CompletableFuture<Wire.Hello> hello = new CompletableFuture<>();
+    ClientCall<byte[], byte[]> call = client.channel.newCall(Methods.ATTACH, CallOptions.DEFAULT);
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onMessage(byte[] bytes) {
+        try {
+          Wire.Update u = Wire.decodeUpdate(bytes);
+          if (u.hello() == null) throw new Wire.DecodeException("the stream did not start with Hello");
+          hello.complete(u.hello());
+        } catch (Wire.DecodeException e) {
+          hello.completeExceptionally(new IllegalStateException("bad handshake from the server: "
+              + e.getMessage()));
+        }
+        call.cancel("schema received", null);
+      }
+
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        hello.completeExceptionally(new IllegalStateException("machine '" + id
+            + "' could not be attached: " + status.getCode() + ": " + status.getDescription()));
+      }
+    }, headers(client));
+    call.sendMessage(Wire.encode(new Wire.AttachRequest(id, "")));
+    call.halfClose();
+    call.request(1);
+    try {
+      return hello.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      throw (RuntimeException) e.getCause();
+    } finally {
+      call.cancel("done", null);
+    }
+  }
+
   private Metadata headers() {
+    return headers(client);
+  }
+
+  private static Metadata headers(RpcClient client) {
     Metadata h = new Metadata();
     h.put(RpcServer.AUTHORIZATION, "Bearer " + client.token);
     String trace = client.traceparent.get();
@@ -260,11 +371,29 @@ public final class RemoteMachine<S> implements AutoCloseable {
     @Override
     public RemoteReply send(RemoteCall c) {
       Wire.MutateRequest request = encode(c); // before anything: a codec error is the caller's
+      if (client.holdLimit > 0) {
+        synchronized (held) {
+          if (!held.isEmpty() || !connection.is(Connection.Connected)) {
+            if (held.size() >= client.holdLimit) {
+              return RemoteReply.canceled("remote machine " + id + " is not connected and "
+                  + client.holdLimit + " mutations are already held for it");
+            }
+            CompletableFuture<RemoteReply> outcome = new CompletableFuture<>();
+            held.add(new Held(request, outcome));
+            return RemoteReply.queued(outcome); // sent, in order, once connected
+          }
+        }
+      }
       if (!connection.is(Connection.Connected)) {
         String f = lastFailure;
         return RemoteReply.canceled("remote machine " + id + " is not connected "
             + connection.activeNames() + (f != null ? "; last failure: " + f : ""));
       }
+      return sendNow(request);
+    }
+
+    /** Sends one mutation on the current connection and waits for its first answer. */
+    RemoteReply sendNow(Wire.MutateRequest request) {
       CompletableFuture<Wire.Answer> first = new CompletableFuture<>();
       CompletableFuture<RemoteReply> outcome = new CompletableFuture<>();
       ClientCall<byte[], byte[]> call = client.channel.newCall(Methods.MUTATE, CallOptions.DEFAULT);
@@ -340,6 +469,8 @@ public final class RemoteMachine<S> implements AutoCloseable {
     @Override
     public void close() {
       closed = true;
+      failHeld(new IllegalStateException("remote machine " + id
+          + " closed before a held mutation was sent"));
       ClientCall<byte[], byte[]> s = stream;
       if (s != null) s.cancel("remote machine closed", null);
       Thread t = loop;

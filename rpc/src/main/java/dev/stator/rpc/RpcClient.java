@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -56,6 +57,7 @@ public final class RpcClient implements AutoCloseable {
   final Duration backoffMin;
   final Duration backoffMax;
   final Supplier<@Nullable String> traceparent;
+  final int holdLimit;
   private final ExecutorService executor;
   private final List<RemoteMachine<?>> attached = new CopyOnWriteArrayList<>();
 
@@ -65,6 +67,7 @@ public final class RpcClient implements AutoCloseable {
     this.backoffMin = b.backoffMin;
     this.backoffMax = b.backoffMax;
     this.traceparent = b.traceparent;
+    this.holdLimit = b.holdLimit;
     this.executor = Executors.newThreadPerTaskExecutor(
         Thread.ofVirtual().name("stator-rpc-client-", 0).factory());
     ChannelCredentials credentials;
@@ -113,6 +116,28 @@ public final class RpcClient implements AutoCloseable {
     return r;
   }
 
+  /**
+   * Attaches the machine {@code id} without a schema of its own: asks the server for its
+   * schema as data (the handshake's first message), builds it with {@link Schema#fromData}
+   * (states named by strings) and attaches with it. For tools (inspectors, consoles) that do
+   * not link the machine's enum.
+   *
+   * @throws TimeoutException if the server did not answer within {@code timeout}
+   * @throws IllegalStateException naming the gRPC status if the server refused (token, grant,
+   *     unknown machine), or if its schema data does not hash to the hash it sent
+   */
+  public RemoteMachine<String> attach(String id, Duration timeout)
+      throws InterruptedException, TimeoutException {
+    Objects.requireNonNull(id, "id");
+    Wire.Hello hello = RemoteMachine.hello(this, id, timeout);
+    Schema<String> schema = Schema.fromData(hello.schema());
+    if (!schema.hash().equals(hello.schemaHash())) {
+      throw new IllegalStateException("the schema data of machine '" + id + "' hashes to "
+          + schema.hash() + ", not to the server's " + hello.schemaHash());
+    }
+    return attach(id, schema);
+  }
+
   void detached(RemoteMachine<?> r) {
     attached.remove(r);
   }
@@ -156,8 +181,22 @@ public final class RpcClient implements AutoCloseable {
     private Duration backoffMax = Duration.ofSeconds(5);
     private int maxMessageBytes = 4 * 1024 * 1024;
     private Supplier<@Nullable String> traceparent = () -> null;
+    private int holdLimit;
 
     private Builder() {}
+
+    /**
+     * Holds up to {@code limit} mutations made while a remote machine is not connected, instead
+     * of refusing them: each returns {@code QUEUED} at once, and is sent, in the order made, once
+     * the machine is connected again (its ticket then completes with the server's outcome; it
+     * fails if the machine is closed first). Beyond the limit a mutation is {@code CANCELED}.
+     * Default 0: mutations while disconnected are {@code CANCELED} at once.
+     */
+    public Builder holdWhileDisconnected(int limit) {
+      if (limit < 0) throw new IllegalArgumentException("hold limit must not be negative: " + limit);
+      this.holdLimit = limit;
+      return this;
+    }
 
     /** The server's host and port. */
     public Builder target(String host, int port) {

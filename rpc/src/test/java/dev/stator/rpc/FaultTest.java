@@ -143,6 +143,38 @@ class FaultTest {
   }
 
   @Test
+  void mutationsHeldWhileDisconnectedAreSentInOrderOnceConnected() throws Exception {
+    Machine<Door> door = closing(Fixture.door("door-1"));
+    RpcServer first = Fixture.server(door).shutdownGrace(Duration.ZERO).start();
+    int port = first.port();
+    first.close(); // nothing listens on the port now
+    RpcClient client = closing(RpcClient.builder().target("localhost", port).plaintext()
+        .token(OPERATOR).backoff(Duration.ofMillis(20), Duration.ofMillis(100))
+        .holdWhileDisconnected(2).build());
+    RemoteMachine<Door> remote = client.attach("door-1", SCHEMA);
+    remote.connection().when(Connection.ErrNetwork).await(Duration.ofSeconds(10));
+    Result closed = remote.machine().add(Door.Closed);
+    Result locked = remote.machine().add(Door.Locked,
+        dev.stator.Args.of(Fixture.WHO, "admin")); // requires Closed: only works in order
+    Result third = remote.machine().add(Door.Open);
+    assertThat(closed.status()).isEqualTo(Status.QUEUED);
+    assertThat(locked.status()).isEqualTo(Status.QUEUED);
+    assertThat(third.status()).isEqualTo(Status.CANCELED);
+    assertThat(third.reason()).contains("2 mutations are already held");
+    assertThat(door.activeNames()).isEmpty();
+
+    closing(Fixture.server(door).port(port).start());
+    assertThat(closed.await(Duration.ofSeconds(10))).isEqualTo(Status.EXECUTED);
+    assertThat(locked.await(Duration.ofSeconds(10))).isEqualTo(Status.EXECUTED);
+    assertThat(door.active()).containsExactly(Door.Closed, Door.Locked);
+    remote.machine().when(Door.Locked).await(Duration.ofSeconds(5));
+    Thread f = remote.flusherThread();
+    assertThat(f).isNotNull();
+    f.join(5_000);
+    assertThat(f.isAlive()).isFalse();
+  }
+
+  @Test
   void aNetworkDropDuringAQueuedMutationFailsItsTicketAsUnknown() throws Exception {
     CountDownLatch inHandler = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);

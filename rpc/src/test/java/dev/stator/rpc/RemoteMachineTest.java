@@ -204,6 +204,19 @@ class RemoteMachineTest {
   }
 
   @Test
+  void aMachineCanBeAttachedByTheSchemaDataTheServerSends() throws Exception {
+    door.add(Door.Closed);
+    RemoteMachine<String> r = client.attach("door-1", Duration.ofSeconds(5));
+    Fixture.connected(r);
+    assertThat(r.machine().schema().hash()).isEqualTo(SCHEMA.hash());
+    assertThat(r.machine().activeNames()).containsExactly("Closed");
+    assertThat(r.machine().add("Open").executed()).isTrue();
+    assertThat(door.is(Door.Open)).isTrue();
+    assertThatThrownBy(() -> client.attach("no-such-door", Duration.ofSeconds(5)))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("NOT_FOUND");
+  }
+
+  @Test
   void anUnknownMachineIsNotFound() throws Exception {
     RemoteMachine<Door> remote = client.attach("no-such-door", SCHEMA);
     remote.connection().when(Connection.ErrRefused).await(Duration.ofSeconds(10));
