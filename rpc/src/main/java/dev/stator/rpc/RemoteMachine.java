@@ -76,6 +76,9 @@ public final class RemoteMachine<S> implements AutoCloseable {
   private volatile @Nullable ClientCall<byte[], byte[]> stream;
   private volatile boolean closed;
   private volatile @Nullable String lastFailure;
+  private volatile long lagMicros = -1; // of the last update; -1 before any
+  private final java.util.concurrent.atomic.AtomicLong maxLagMicros =
+      new java.util.concurrent.atomic.AtomicLong(-1);
   private final Link link = new Link();
   /** Mutations held while disconnected (RpcClient.Builder.holdWhileDisconnected); FIFO. */
   private final java.util.ArrayDeque<Held> held = new java.util.ArrayDeque<>();
@@ -116,6 +119,23 @@ public final class RemoteMachine<S> implements AutoCloseable {
   /** Why the last attempt failed, or why the server refused; null if none failed. */
   public @Nullable String lastFailure() {
     return lastFailure;
+  }
+
+  /**
+   * The lag of the mirror at the last update: from the server taking the snapshot to the mirror
+   * applying it, by the two hosts' wall clocks (exact on one host, as good as their
+   * synchronisation otherwise); null before the first update. The bound on it is the server's
+   * {@link RpcServer.Builder#stallBound}: a mirror that lags further is disconnected.
+   */
+  public java.time.@Nullable Duration lag() {
+    long l = lagMicros;
+    return l < 0 ? null : java.time.Duration.ofNanos(l * 1_000);
+  }
+
+  /** The largest {@link #lag()} seen since attached; null before the first update. */
+  public java.time.@Nullable Duration maxLag() {
+    long l = maxLagMicros.get();
+    return l < 0 ? null : java.time.Duration.ofNanos(l * 1_000);
   }
 
   /** The attach loop's thread (tests: it ends when this closes). */
@@ -210,6 +230,11 @@ public final class RemoteMachine<S> implements AutoCloseable {
             }
           } else if (u.clock() != null) {
             Wire.Clock c = u.clock();
+            if (u.takenAtMicros() > 0) {
+              long lag = Math.max(0, ServedMachine.nowMicros() - u.takenAtMicros());
+              lagMicros = lag;
+              maxLagMicros.accumulateAndGet(lag, Math::max);
+            }
             long[] ticks = c.applyTo(streamTicks);
             streamTicks = ticks;
             if (!connected) {
@@ -325,7 +350,9 @@ public final class RemoteMachine<S> implements AutoCloseable {
       public void onMessage(byte[] bytes) {
         try {
           Wire.Update u = Wire.decodeUpdate(bytes);
-          if (u.hello() == null) throw new Wire.DecodeException("the stream did not start with Hello");
+          if (u.hello() == null) {
+            throw new Wire.DecodeException("the stream did not start with Hello");
+          }
           hello.complete(u.hello());
         } catch (Wire.DecodeException e) {
           hello.completeExceptionally(new IllegalStateException("bad handshake from the server: "

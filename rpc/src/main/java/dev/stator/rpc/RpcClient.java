@@ -193,7 +193,9 @@ public final class RpcClient implements AutoCloseable {
      * Default 0: mutations while disconnected are {@code CANCELED} at once.
      */
     public Builder holdWhileDisconnected(int limit) {
-      if (limit < 0) throw new IllegalArgumentException("hold limit must not be negative: " + limit);
+      if (limit < 0) {
+        throw new IllegalArgumentException("hold limit must not be negative: " + limit);
+      }
       this.holdLimit = limit;
       return this;
     }
@@ -201,7 +203,9 @@ public final class RpcClient implements AutoCloseable {
     /** The server's host and port. */
     public Builder target(String host, int port) {
       Objects.requireNonNull(host, "host");
-      if (port <= 0 || port > 65_535) throw new IllegalArgumentException("port out of range: " + port);
+      if (port <= 0 || port > 65_535) {
+        throw new IllegalArgumentException("port out of range: " + port);
+      }
       this.host = host;
       this.port = port;
       return this;
@@ -253,7 +257,7 @@ public final class RpcClient implements AutoCloseable {
       return this;
     }
 
-    /** Reconnect backoff: the first delay and the largest (doubling between; default 50 ms, 5 s). */
+    /** Reconnect backoff: the first delay and the largest, doubling (default 50 ms, 5 s). */
     public Builder backoff(Duration min, Duration max) {
       Objects.requireNonNull(min, "min");
       Objects.requireNonNull(max, "max");
@@ -300,7 +304,9 @@ public final class RpcClient implements AutoCloseable {
 
     private static Path readable(Path p, String what) {
       Objects.requireNonNull(p, what);
-      if (!Files.isReadable(p)) throw new IllegalArgumentException(what + " file is not readable: " + p);
+      if (!Files.isReadable(p)) {
+        throw new IllegalArgumentException(what + " file is not readable: " + p);
+      }
       return p;
     }
   }

@@ -426,7 +426,9 @@ public final class RpcServer implements AutoCloseable {
 
     /** The TCP port; 0 (the default) picks a free one, see {@link RpcServer#port()}. */
     public Builder port(int port) {
-      if (port < 0 || port > 65_535) throw new IllegalArgumentException("port out of range: " + port);
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("port out of range: " + port);
+      }
       this.port = port;
       return this;
     }
@@ -527,7 +529,9 @@ public final class RpcServer implements AutoCloseable {
      */
     public Builder stallBound(Duration bound) {
       Objects.requireNonNull(bound, "bound");
-      if (bound.toMillis() < 10) throw new IllegalArgumentException("stall bound below 10 ms: " + bound);
+      if (bound.toMillis() < 10) {
+        throw new IllegalArgumentException("stall bound below 10 ms: " + bound);
+      }
       this.stallBound = bound;
       return this;
     }

@@ -271,6 +271,12 @@ final class ServedMachine<S> {
     return args.with(key, value);
   }
 
+  /** The wall clock in microseconds since the epoch. */
+  static long nowMicros() {
+    java.time.Instant t = java.time.Instant.now();
+    return t.getEpochSecond() * 1_000_000L + t.getNano() / 1_000;
+  }
+
   static StatusException status(Status code, String message) {
     return code.withDescription(message).asException();
   }
@@ -284,6 +290,7 @@ final class ServedMachine<S> {
     private final Runnable onEnd;
     private long @Nullable [] sent; // guarded by this
     private @Nullable Snapshot pending; // guarded by this
+    private long pendingAtMicros; // guarded by this: wall clock when `pending` was taken
     private long pendingSince; // nanoTime when an update became pending unsent; 0 if none
     private boolean ended; // guarded by this
 
@@ -297,6 +304,7 @@ final class ServedMachine<S> {
       if (ended) return;
       if (pending == null) pendingSince = System.nanoTime();
       pending = s;
+      pendingAtMicros = nowMicros();
       drain();
     }
 
@@ -306,7 +314,7 @@ final class ServedMachine<S> {
       long[] ticks = p.ticks();
       Wire.Clock c = sent == null ? Wire.Clock.full(p.active(), ticks, p.queueTick())
           : Wire.Clock.delta(sent, p.active(), ticks, p.queueTick());
-      out.onNext(Wire.encode(new Wire.Update(null, c, null)));
+      out.onNext(Wire.encode(new Wire.Update(null, c, null, pendingAtMicros)));
       sent = ticks;
       pending = null;
       pendingSince = 0;

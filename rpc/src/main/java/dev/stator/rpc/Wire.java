@@ -43,8 +43,17 @@ final class Wire {
 
   record AttachRequest(String machineId, String schemaHash) {}
 
-  /** An update on an Attach stream: exactly one of hello, clock, closed. */
-  record Update(@Nullable Hello hello, @Nullable Clock clock, @Nullable String closed) {}
+  /**
+   * An update on an Attach stream: exactly one of hello, clock, closed; {@code takenAtMicros}
+   * is the server's wall clock (microseconds since the epoch) when the clock's snapshot was
+   * taken, 0 if not given.
+   */
+  record Update(@Nullable Hello hello, @Nullable Clock clock, @Nullable String closed,
+      long takenAtMicros) {
+    Update(@Nullable Hello hello, @Nullable Clock clock, @Nullable String closed) {
+      this(hello, clock, closed, 0);
+    }
+  }
 
   record Hello(String schemaHash, Schema.SchemaData schema) {}
 
@@ -130,6 +139,7 @@ final class Wire {
       if (m.hello() != null) writeMessage(out, 1, encode(m.hello()));
       if (m.clock() != null) writeMessage(out, 2, encode(m.clock()));
       if (m.closed() != null) writeMessage(out, 3, encode(o -> o.writeString(1, m.closed())));
+      if (m.takenAtMicros() != 0) out.writeFixed64(4, m.takenAtMicros());
     });
   }
 
@@ -419,8 +429,13 @@ final class Wire {
     Hello[] hello = {null};
     Clock[] clock = {null};
     String[] closed = {null};
+    long[] taken = {0};
     read(bytes, "Update", (in, n, t) -> {
       switch (n) {
+        case 4 -> {
+          expect(t, WireFormat.WIRETYPE_FIXED64, "Update", n);
+          taken[0] = in.readFixed64();
+        }
         case 1 -> hello[0] = decodeHello(bytes(in, t, "Update", n));
         case 2 -> clock[0] = decodeClock(bytes(in, t, "Update", n));
         case 3 -> {
@@ -440,7 +455,7 @@ final class Wire {
     });
     int set = (hello[0] != null ? 1 : 0) + (clock[0] != null ? 1 : 0) + (closed[0] != null ? 1 : 0);
     if (set != 1) throw new DecodeException("Update: expected one of hello, clock, closed");
-    return new Update(hello[0], clock[0], closed[0]);
+    return new Update(hello[0], clock[0], closed[0], taken[0]);
   }
 
   private static Hello decodeHello(byte[] bytes) throws DecodeException {

@@ -74,6 +74,9 @@ class RemoteMachineTest {
     door.add(Door.Open);
     locked.await(Duration.ofSeconds(5));
     assertThat(m.id()).isEqualTo("door-1");
+    // the lag is measured (one host: one wall clock) and bounded by what the test waited
+    assertThat(remote.lag()).isNotNull().isLessThan(Duration.ofSeconds(5));
+    assertThat(remote.maxLag()).isGreaterThanOrEqualTo(remote.lag());
   }
 
   @Test

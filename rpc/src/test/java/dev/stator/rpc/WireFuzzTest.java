@@ -50,7 +50,9 @@ class WireFuzzTest {
     if (bytes.length == 0) return;
     byte[] bad = damage[0] % 2 == 0 ? Arrays.copyOf(bytes, Math.floorMod(damage[1], bytes.length))
         : bytes.clone();
-    if (damage[0] % 2 != 0) bad[Math.floorMod(damage[1], bad.length)] ^= (byte) (1 << (damage[2] & 7));
+    if (damage[0] % 2 != 0) {
+      bad[Math.floorMod(damage[1], bad.length)] ^= (byte) (1 << (damage[2] & 7));
+    }
     decodeAll(bad);
   }
 
