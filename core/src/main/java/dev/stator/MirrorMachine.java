@@ -368,6 +368,11 @@ final class MirrorMachine<S> extends MachineBase<S> implements Mirror<S> {
     return MachineWait.of(closedFuture, shadow, "whenClosed()");
   }
 
+  /** The waits registered now (tests: nothing stays registered once a wait is done). */
+  int waitCount() {
+    return waits.size();
+  }
+
   private Wait register(int kind, long mask, long[] base) {
     MachineWait w = new MachineWait(shadow, kind, mask, base.clone());
     String closed = closedReason;

@@ -183,6 +183,49 @@ class MirrorMachineTest {
   }
 
   @Test
+  void waitsRegisteredDuringUpdatesCompleteAndLeaveNothingRegistered() throws Exception {
+    Mirror<Door> mirror = Mirrors.create(SCHEMA, "d", new ScriptedLink());
+    Machine<Door> m = mirror.machine();
+    int n = SCHEMA.size();
+    var done = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread updater = Thread.ofPlatform().start(() -> {
+      long k = 0;
+      while (!done.get()) {
+        k++;
+        long[] t = new long[n];
+        t[0] = k; // Open's clock: odd while active
+        mirror.advance((k & 1) == 1 ? 1 : 0, t, k);
+        Thread.onSpinWait();
+      }
+    });
+    List<Thread> waiters = new ArrayList<>();
+    List<Throwable> failures = new CopyOnWriteArrayList<>();
+    for (int w = 0; w < 8; w++) {
+      waiters.add(Thread.ofVirtual().start(() -> {
+        try {
+          for (int i = 0; i < 300; i++) {
+            m.whenTicks(Door.Open, 2).await(Duration.ofSeconds(10));
+            m.when(Door.Open).await(Duration.ofSeconds(10));
+            m.whenNot(Door.Open).await(Duration.ofSeconds(10));
+          }
+        } catch (Throwable t) {
+          failures.add(t);
+        }
+      }));
+    }
+    for (Thread t : waiters) t.join();
+    done.set(true);
+    updater.join();
+    assertThat(failures).isEmpty();
+    assertThat(((MirrorMachine<Door>) m).waitCount()).isZero();
+    Wait timedOut = m.when(Door.Locked);
+    assertThatThrownBy(() -> timedOut.await(Duration.ofMillis(1)))
+        .isInstanceOf(TimeoutException.class);
+    assertThat(((MirrorMachine<Door>) m).waitCount()).isZero(); // a timed-out wait leaves too
+    m.close();
+  }
+
+  @Test
   void concurrentReadersNeverSeeAMixOfTwoUpdates() throws Exception {
     Mirror<Door> mirror = Mirrors.create(SCHEMA, "d", new ScriptedLink());
     Machine<Door> m = mirror.machine();
