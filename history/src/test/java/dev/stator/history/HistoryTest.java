@@ -331,6 +331,52 @@ class HistoryTest {
   }
 
   @Test
+  void copiesTakenWhileMachinesWriteAndLapTheRingAreConsistent() throws Exception {
+    History history = History.builder().capacity(64).build();
+    int writers = 2;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<?>> done = new ArrayList<>();
+      for (int k = 0; k < writers; k++) {
+        done.add(pool.submit(() -> {
+          try (Machine<Conn> m = Machine.of(SCHEMA).tracer(history.tracer()).build()) {
+            go.await();
+            for (int i = 0; i < 5_000; i++) {
+              m.add(Conn.Connecting);
+              m.add(Conn.Disconnected);
+            }
+          }
+          return null;
+        }));
+      }
+      go.countDown();
+      int copies = 0;
+      while (!done.stream().allMatch(Future::isDone) || copies == 0) {
+        Recording r = history.recording();
+        copies++;
+        assertThat(r.records().size()).isLessThanOrEqualTo(64);
+        assertThat(r.records()).extracting(TransitionRecord::sequence).isSorted()
+            .doesNotHaveDuplicates();
+        for (MachineInfo mi : r.machines()) {
+          Timeline t = r.timeline(mi.id());
+          assertThat(t.records()).extracting(TransitionRecord::transitionId).isSorted();
+          for (TransitionRecord rec : t.records()) {
+            // each record is whole: its masks agree with its clocks
+            rec.snapshot();
+            rec.snapshotBefore();
+          }
+        }
+      }
+      for (Future<?> f : done) f.get(30, TimeUnit.SECONDS);
+      assertThat(history.appended()).isEqualTo(writers * (2 * 5_000 + 1));
+      assertThat(history.recording().records()).hasSize(64);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void configurationIsValidated() {
     assertThatThrownBy(() -> History.builder().capacity(0))
         .hasMessage("history capacity must be positive: 0");
