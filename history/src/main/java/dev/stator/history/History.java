@@ -1,12 +1,17 @@
 package dev.stator.history;
 
+import dev.stator.MutationKind;
+import dev.stator.Status;
 import dev.stator.Tracer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bounded, live record of transitions, fed by its {@link #tracer()}: the latest
@@ -24,28 +29,37 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * }
  *
  * <h2>Thread safety and cost</h2>
- * Recording never blocks the machine: appending takes one atomic increment and one array
- * store, with no lock. Any thread may read at any time; {@link #recording()} copies the ring
+ * Recording never blocks the machine and allocates nothing in the steady state: appending
+ * takes one atomic increment, one compare-and-set and plain stores into a preallocated slot,
+ * with no lock; the immutable records are built when a copy is taken. Any thread may read at any time; {@link #recording()} copies the ring
  * into an immutable {@link Recording}. A record being appended while a copy is taken may be
  * missing from that copy. Memory is bounded by the capacity: the ring holds at most that many
- * records (about 100 bytes each plus 8 bytes per state when clocks change, plus the handler
+ * records (a slot of about 150 bytes plus 8 bytes per state, preallocated, plus the handler
  * calls when {@link Builder#handlers(boolean) recorded}); older ones are dropped and counted in
  * {@link #dropped()}. The per-transition cost is measured in {@code bench/} (see
  * {@code docs/telemetry.md}).
  *
  * <p>Memory effects: appending a record happens-before a {@link #recording()} that contains it.
+ * A copy holds each record whole or not at all.
  */
 public final class History {
-  /* Design: a ring of slots indexed by a global sequence; a writer claims a sequence number
-   * with getAndIncrement and stores the record (which carries its sequence) in slot
-   * seq % capacity. A reader takes `next`, walks the last `capacity` sequence numbers and keeps
-   * the slots whose record has the expected sequence: a slot still holding an older record
-   * (claimed, not yet written) or already a newer one (lapped) is skipped. Writers never wait
-   * for each other or for readers. */
+  /* Design: a ring of preallocated slots indexed by a global sequence, so that recording
+   * allocates nothing in the steady state (the records are built when a reader copies the
+   * ring). A writer claims a sequence number with getAndIncrement, then owns slot
+   * seq % capacity with one CAS of the slot's version from an even value (2 * seq' + 2 for
+   * the record seq' it holds, 0 when empty) to the odd 2 * seq + 1, writes the fields with
+   * plain stores (the clocks into the slot's own array), and publishes with a release store of
+   * 2 * seq + 2. A reader is a seqlock reader: it reads the version (acquire), copies the
+   * fields, fences (acquireFence) and re-reads the version; a slot whose version is not the
+   * expected 2 * seq + 2 both times (not yet written, being rewritten, or lapped) is skipped.
+   * A writer that finds its slot being written by another writer, or already holding a newer
+   * record (the ring lapped it mid-write), drops its record (counted in lost) rather than
+   * wait. */
 
-  private final AtomicReferenceArray<TransitionRecord> slots;
+  private final Slot[] slots;
   private final int capacity;
   private final AtomicLong next = new AtomicLong(); // written by recorders, read by readers
+  private final LongAdder lost = new LongAdder(); // records a writer gave up on
   final InstantSource clock;
   final boolean handlers;
   final boolean timing;
@@ -57,7 +71,8 @@ public final class History {
 
   private History(Builder b) {
     this.capacity = b.capacity;
-    this.slots = new AtomicReferenceArray<>(capacity);
+    this.slots = new Slot[capacity];
+    for (int i = 0; i < capacity; i++) slots[i] = new Slot();
     this.clock = b.clock;
     this.handlers = b.handlers;
     this.timing = b.timing;
@@ -96,9 +111,12 @@ public final class History {
     return next.get();
   }
 
-  /** The number of records dropped to stay within the capacity. */
+  /**
+   * The number of records dropped: to stay within the capacity, and (rarely) when a writer
+   * found its slot taken by a writer that lapped the ring.
+   */
   public long dropped() {
-    return Math.max(0, next.get() - capacity);
+    return Math.max(0, next.get() - capacity) + lost.sum();
   }
 
   /** An immutable copy of the records now kept, in sequence order. */
@@ -106,22 +124,109 @@ public final class History {
     long hi = next.get();
     long lo = Math.max(0, hi - capacity);
     List<TransitionRecord> out = new ArrayList<>((int) (hi - lo));
-    for (long s = lo; s < hi; s++) {
-      TransitionRecord r = slots.get((int) (s % capacity));
-      if (r != null && r.sequence() == s) out.add(r);
+    for (long seq = lo; seq < hi; seq++) {
+      TransitionRecord r = slots[(int) (seq % capacity)].read(seq);
+      if (r != null) out.add(r);
     }
     return Recording.of(out, List.of(), lo);
   }
 
-  /** Claims the next sequence number; the caller then {@link #publish}es its record. */
+  /** Claims the next sequence number; the caller then {@link #write}s its record. */
   long claim() {
     return next.getAndIncrement();
   }
 
-  void publish(TransitionRecord r) {
-    // A release store suffices: the record's fields are final, and a reader that sees it
-    // acquires it through AtomicReferenceArray.get.
-    slots.setRelease((int) (r.sequence() % capacity), r);
+  /** Stores record {@code seq}; {@code ticks} is copied. Never waits. */
+  void write(long seq, MachineInfo machine, long transitionId, MutationKind kind, long called,
+      @Nullable String source, long before, long after, long entered, long[] ticks,
+      Status status, @Nullable String reason, @Nullable String error, long wallNanos,
+      long durationNanos, long queueTick, List<HandlerCall> handlers) {
+    Slot s = slots[(int) (seq % capacity)];
+    long v = (long) Slot.VERSION.getAcquire(s);
+    long mine = 2 * seq + 2;
+    if ((v & 1) != 0 || v >= mine || !Slot.VERSION.compareAndSet(s, v, mine - 1)) {
+      lost.increment();
+      return;
+    }
+    s.machine = machine;
+    s.transitionId = transitionId;
+    s.kind = kind;
+    s.called = called;
+    s.source = source;
+    s.before = before;
+    s.after = after;
+    s.entered = entered;
+    long[] t = s.ticks;
+    if (t.length != ticks.length) s.ticks = t = new long[ticks.length];
+    System.arraycopy(ticks, 0, t, 0, ticks.length);
+    s.status = status;
+    s.reason = reason;
+    s.error = error;
+    s.wallNanos = wallNanos;
+    s.durationNanos = durationNanos;
+    s.queueTick = queueTick;
+    s.handlers = handlers;
+    Slot.VERSION.setRelease(s, mine);
+  }
+
+  /** One place of the ring; see the design note. */
+  private static final class Slot {
+    static final VarHandle VERSION;
+
+    static {
+      try {
+        VERSION = MethodHandles.lookup().findVarHandle(Slot.class, "version", long.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    @SuppressWarnings("unused") // through VERSION
+    private long version; // 2 * seq + 2 when it holds record seq; odd while written; 0 empty
+    // written by the owning writer between the two version stores; read by seqlock readers
+    @Nullable MachineInfo machine;
+    long transitionId;
+    MutationKind kind = MutationKind.ADD;
+    long called;
+    @Nullable String source;
+    long before;
+    long after;
+    long entered;
+    long[] ticks = new long[0];
+    Status status = Status.EXECUTED;
+    @Nullable String reason;
+    @Nullable String error;
+    long wallNanos;
+    long durationNanos;
+    long queueTick;
+    List<HandlerCall> handlers = List.of();
+
+    /** Record {@code seq}, or null if the slot does not hold it whole right now. */
+    @Nullable TransitionRecord read(long seq) {
+      long expect = 2 * seq + 2;
+      if ((long) VERSION.getAcquire(this) != expect) return null;
+      MachineInfo m = machine;
+      long id = transitionId;
+      MutationKind k = kind;
+      long c = called;
+      String src = source;
+      long b = before;
+      long a = after;
+      long en = entered;
+      long[] t = ticks.clone();
+      Status st = status;
+      String rs = reason;
+      String er = error;
+      long w = wallNanos;
+      long d = durationNanos;
+      long q = queueTick;
+      List<HandlerCall> h = handlers;
+      VarHandle.acquireFence(); // the reads above happen before the version check below
+      if ((long) VERSION.getAcquire(this) != expect || m == null || t.length != m.names().size()) {
+        return null;
+      }
+      return new TransitionRecord(seq, m, id, k, c, src, b, a, en, t, st, rs, er, w, d, q, h);
+    }
   }
 
   /**

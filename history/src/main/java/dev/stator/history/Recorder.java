@@ -40,7 +40,7 @@ final class Recorder extends Tracer {
     final Machine<?> machine;
     final MachineInfo info;
     final HandlerName.Resolver names;
-    long[] ticks; // the machine's clocks now; shared with records, replaced, never written
+    long[] ticks; // the machine's clocks now; advanced in place (History.write copies them)
     long queueTick;
     // the transition in progress
     long wall; // epoch nanos
@@ -158,7 +158,8 @@ final class Recorder extends Tracer {
       return;
     }
     long end = history.timing ? System.nanoTime() : 0;
-    long[] ticks = executed ? advance(t.ticks, t.before, t.after, t.entered) : t.ticks;
+    long[] ticks = t.ticks;
+    if (executed) advance(ticks, t.before, t.after, t.entered);
     String reason = !executed && !e.refusal().isEmpty() ? e.refusal() : null;
     finish(t, executed ? Status.EXECUTED : Status.CANCELED, ticks, reason, text(e.error()),
         end);
@@ -189,10 +190,9 @@ final class Recorder extends Tracer {
     t.ticks = ticks;
     if (t.kind != MutationKind.AUTO && t.kind != MutationKind.CLOSE) t.queueTick++;
     List<HandlerCall> calls = t.calls;
-    TransitionRecord r = new TransitionRecord(history.claim(), t.info, t.id, t.kind, t.called,
-        t.source, t.before, t.after, t.entered, ticks, status, reason, error, t.wall,
-        Math.max(0, end - t.startNanos), t.queueTick, calls == null ? List.of() : calls);
-    history.publish(r);
+    history.write(history.claim(), t.info, t.id, t.kind, t.called, t.source, t.before, t.after,
+        t.entered, ticks, status, reason, error, t.wall, Math.max(0, end - t.startNanos),
+        t.queueTick, calls == null ? List.of() : calls);
     t.calls = null;
     t.openHandler = null;
     t.open = false;
@@ -211,15 +211,12 @@ final class Recorder extends Tracer {
         machine.schema().hash(), start));
   }
 
-  /** The clocks after an executed transition. */
-  static long[] advance(long[] ticks, long before, long after, long entered) {
-    long changed = before ^ after;
-    long again = entered & before & after;
-    if ((changed | again) == 0) return ticks;
-    long[] out = ticks.clone();
-    for (long m = changed; m != 0; m &= m - 1) out[Long.numberOfTrailingZeros(m)] += 1;
-    for (long m = again; m != 0; m &= m - 1) out[Long.numberOfTrailingZeros(m)] += 2;
-    return out;
+  /** Advances {@code ticks} in place over an executed transition. */
+  static void advance(long[] ticks, long before, long after, long entered) {
+    for (long m = before ^ after; m != 0; m &= m - 1) ticks[Long.numberOfTrailingZeros(m)] += 1;
+    for (long m = entered & before & after; m != 0; m &= m - 1) {
+      ticks[Long.numberOfTrailingZeros(m)] += 2;
+    }
   }
 
   /**

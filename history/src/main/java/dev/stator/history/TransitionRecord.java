@@ -19,10 +19,10 @@ import org.jspecify.annotations.Nullable;
  */
 public final class TransitionRecord {
   /* Design: one record per transition is the unit every consumer reads (timelines, exports,
-   * the inspector), so it is compact: masks instead of name lists (names resolve on demand),
-   * and the clocks-after array is shared with the following records until a transition changes
-   * a clock (canceled transitions allocate no clocks). The array is never written after it is
-   * published, and is copied on the way out. */
+   * the inspector), so it is compact: masks instead of name lists (names resolve on demand).
+   * Records are built when a History is copied (recording the transition allocates none);
+   * the clocks array is the record's own, never written after construction, and copied on the
+   * way out. */
 
   private final long sequence;
   private final MachineInfo machine;
