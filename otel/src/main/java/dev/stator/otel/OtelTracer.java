@@ -1,6 +1,8 @@
 package dev.stator.otel;
 
 import static dev.stator.otel.StatorTelemetry.Attributes.ACCEPTED;
+import static dev.stator.otel.StatorTelemetry.Attributes.BEGUN_BY;
+import static dev.stator.otel.StatorTelemetry.Attributes.ENDED_BY;
 import static dev.stator.otel.StatorTelemetry.Attributes.DURATION;
 import static dev.stator.otel.StatorTelemetry.Attributes.HANDLER;
 import static dev.stator.otel.StatorTelemetry.Attributes.MACHINE_ID;
@@ -83,6 +85,7 @@ final class OtelTracer extends Tracer {
     @Nullable Scope handlerScope;
     @Nullable Span last; // the span of the latest transition, the cause of auto and errors
     long lastId;
+    @Nullable Span @Nullable [] states; // per state, the span of its activation (stateSpans)
 
     Watch(Machine<?> machine, Instruments.Kind kind, boolean on) {
       this.machine = machine;
@@ -104,6 +107,16 @@ final class OtelTracer extends Tracer {
 
   @Override
   public void machineClosed(Machine<?> machine) {
+    Watch w = others.get(machine);
+    if (w == null) w = first.get();
+    @Nullable Span[] spans = w != null && w.machine == machine ? w.states : null;
+    if (spans != null) { // states still active after close: none normally (close ends all)
+      for (int i = 0; i < spans.length; i++) {
+        Span s = spans[i];
+        if (s != null) s.end();
+        spans[i] = null;
+      }
+    }
     others.remove(machine); // the instruments drop it at their next collection
   }
 
@@ -249,6 +262,7 @@ final class OtelTracer extends Tracer {
         }
       }
       if (t.transitionLogs) logTransition(w, e, executed);
+      if (t.stateSpans && executed) activations(w, e, span);
       span.end();
       w.last = span;
       w.lastId = e.transitionId();
@@ -259,6 +273,42 @@ final class OtelTracer extends Tracer {
       w.thread = null;
     } else if (t.transitionLogs) {
       logTransition(w, e, executed);
+    }
+  }
+
+  /**
+   * Ends the activation spans of the states this transition deactivated (or entered again)
+   * and starts those of the states it entered: children of the transition that began them,
+   * linked to the one that ended them.
+   */
+  private void activations(Watch w, Event<?> e, Span transition) {
+    List<String> names = w.kind.names;
+    @Nullable Span[] spans = w.states;
+    if (spans == null) w.states = spans = new Span[names.size()];
+    long ended = e.beforeMask() & ~e.afterMask();
+    List<String> entering = e.enteringNames();
+    for (String s : entering) {
+      int i = names.indexOf(s);
+      if (i >= 0 && spans[i] != null) ended |= 1L << i; // a multi state entered again
+    }
+    Attributes link = Attributes.of(TRANSITION_ID, e.transitionId());
+    for (long m = ended; m != 0; m &= m - 1) {
+      int i = Long.numberOfTrailingZeros(m);
+      Span s = spans[i];
+      if (s == null) continue;
+      s.addLink(transition.getSpanContext(), link);
+      s.setAttribute(ENDED_BY, e.transitionId());
+      s.end();
+      spans[i] = null;
+    }
+    Context parent = Context.current().with(transition);
+    for (String s : entering) {
+      int i = names.indexOf(s);
+      if (i < 0) continue;
+      spans[i] = t.tracer.spanBuilder("stator.state " + s).setParent(parent)
+          .setSpanKind(SpanKind.INTERNAL).addLink(transition.getSpanContext(), link)
+          .setAttribute(MACHINE_KIND, w.kind.name).setAttribute(MACHINE_ID, e.machineId())
+          .setAttribute(STATE, s).setAttribute(BEGUN_BY, e.transitionId()).startSpan();
     }
   }
 

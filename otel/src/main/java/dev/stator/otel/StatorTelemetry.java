@@ -32,7 +32,8 @@ import java.util.function.UnaryOperator;
  *       spans a handler starts are its children. Handler calls are span events
  *       {@code stator.handler} by default, or child spans {@code stator.handler <name>} with
  *       {@link Builder#handlerSpans(boolean)}. A handler that throws records an
- *       {@code exception} event and sets the status to {@code ERROR}.
+ *       {@code exception} event and sets the status to {@code ERROR}. With
+ *       {@link Builder#stateSpans(boolean)}, a span per state activation.
  *   <li><b>Metrics</b> (meter {@code dev.stator}): {@code stator.transitions},
  *       {@code stator.transition.duration} (opt-in), {@code stator.handler.duration},
  *       {@code stator.handler.failures}, {@code stator.handler.timeouts}, {@code stator.errors},
@@ -64,6 +65,7 @@ public final class StatorTelemetry {
   final boolean logs;
   final boolean transitionLogs;
   final boolean handlerSpans;
+  final boolean stateSpans;
   final boolean machineIds;
   final boolean transitionDurations;
   final Predicate<? super Machine<?>> enabled;
@@ -78,6 +80,7 @@ public final class StatorTelemetry {
     this.logs = b.logs;
     this.transitionLogs = b.transitionLogs;
     this.handlerSpans = b.handlerSpans;
+    this.stateSpans = b.stateSpans;
     this.machineIds = b.machineIds;
     this.transitionDurations = b.transitionDurations;
     this.enabled = b.enabled;
@@ -164,6 +167,12 @@ public final class StatorTelemetry {
     /** A handler's duration in seconds (on handler events). */
     public static final AttributeKey<Double> DURATION = AttributeKey.doubleKey(
         "stator.handler.duration");
+    /** On a state activation span: the transition that activated the state. */
+    public static final AttributeKey<Long> BEGUN_BY = AttributeKey.longKey(
+        "stator.state.begun_by");
+    /** On a state activation span: the transition that deactivated the state. */
+    public static final AttributeKey<Long> ENDED_BY = AttributeKey.longKey(
+        "stator.state.ended_by");
     /** The class of an error (semantic convention {@code error.type}). */
     public static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
   }
@@ -176,6 +185,7 @@ public final class StatorTelemetry {
     private boolean logs = true;
     private boolean transitionLogs;
     private boolean handlerSpans;
+    private boolean stateSpans;
     private boolean machineIds;
     private boolean transitionDurations;
     private Predicate<? super Machine<?>> enabled = m -> true;
@@ -218,6 +228,18 @@ public final class StatorTelemetry {
      */
     public Builder handlerSpans(boolean on) {
       this.handlerSpans = on;
+      return this;
+    }
+
+    /**
+     * Whether each activation of a state becomes a span {@code stator.state <State>} from the
+     * transition that activated it to the one that deactivated it (default {@code false}):
+     * a child of the first, linked to both ({@code stator.state.begun_by},
+     * {@code stator.state.ended_by}), so a trace shows how long {@code Connected} lasted. A
+     * multi state entered again ends one activation span and begins another.
+     */
+    public Builder stateSpans(boolean on) {
+      this.stateSpans = on;
       return this;
     }
 

@@ -206,6 +206,40 @@ class StatorTelemetryTest {
   }
 
   @Test
+  void stateSpansLastFromActivationToDeactivationLinkedToBothTransitions() {
+    StatorTelemetry t = StatorTelemetry.builder(OTEL.getOpenTelemetry()).stateSpans(true)
+        .build();
+    try (Machine<Conn> m = t.instrument(Machine.of(SCHEMA)).build()) {
+      m.add(Conn.Connecting);      // #1: Session, Connecting begin
+      m.add(Conn.Connected);       // #2: Connecting ends, Connected begins; #3 auto Ready
+      m.addError(new RuntimeException("a"));   // #4: Exception begins
+      m.addError(new RuntimeException("b"));   // #5: Exception entered again
+      m.add(Conn.Disconnected);    // #6: Session, Connected, Ready end; Disconnected begins
+    } // #7 close: Disconnected and Exception end
+    List<SpanData> spans = OTEL.getSpans();
+    SpanData connecting = spans.stream().filter(s -> s.getName().equals(
+        "stator.state Connecting")).findFirst().orElseThrow();
+    assertThat(connecting.getParentSpanId()).isEqualTo(only(spans, 1).getSpanId());
+    assertThat(connecting.getAttributes().get(StatorTelemetry.Attributes.BEGUN_BY))
+        .isEqualTo(1L);
+    assertThat(connecting.getAttributes().get(StatorTelemetry.Attributes.ENDED_BY))
+        .isEqualTo(2L);
+    assertThat(connecting.getLinks()).extracting(l -> l.getSpanContext().getSpanId())
+        .containsExactly(only(spans, 1).getSpanId(), only(spans, 2).getSpanId());
+    assertThat(connecting.getEndEpochNanos()).isLessThanOrEqualTo(only(spans, 2)
+        .getEndEpochNanos());
+    assertThat(spans).filteredOn(s -> s.getName().equals("stator.state Exception"))
+        .extracting(s -> s.getAttributes().get(StatorTelemetry.Attributes.ENDED_BY))
+        .containsExactlyInAnyOrder(5L, 7L);
+    assertThat(spans).filteredOn(s -> s.getName().startsWith("stator.state "))
+        .extracting(SpanData::getName).containsExactlyInAnyOrder("stator.state Session",
+            "stator.state Connecting", "stator.state Connected", "stator.state Ready",
+            "stator.state Exception", "stator.state Exception", "stator.state Disconnected");
+    assertThat(spans).filteredOn(s -> s.getName().startsWith("stator.state "))
+        .allSatisfy(s -> assertThat(s.hasEnded()).isTrue());
+  }
+
+  @Test
   void aFailingHandlerMarksTheSpanAndIsLoggedWithTraceContext() {
     StatorTelemetry t = telemetry();
     try (Machine<Conn> m = t.instrument(Machine.of(SCHEMA).id("c9"))
