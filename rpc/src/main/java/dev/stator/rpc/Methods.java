@@ -26,6 +26,17 @@ final class Methods {
     @Override
     public byte[] parse(InputStream stream) {
       try {
+        int known = stream.available(); // gRPC's message streams know their length
+        if (known > 0) {
+          byte[] out = stream.readNBytes(known);
+          int next = stream.read();
+          if (next < 0) return out;
+          byte[] rest = stream.readAllBytes(); // a stream that knew only part of its length
+          byte[] all = java.util.Arrays.copyOf(out, out.length + 1 + rest.length);
+          all[out.length] = (byte) next;
+          System.arraycopy(rest, 0, all, out.length + 1, rest.length);
+          return all;
+        }
         return stream.readAllBytes();
       } catch (IOException e) {
         throw new UncheckedIOException(e);

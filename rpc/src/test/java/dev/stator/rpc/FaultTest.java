@@ -220,7 +220,7 @@ class FaultTest {
     RpcServer server = closing(RpcServer.builder().port(0).plaintext().expose(m)
         .client("operator", OPERATOR, Grant.read("wide"))
         .client("viewer", Fixture.VIEWER, Grant.read("wide"))
-        .stallBound(Duration.ofMillis(300)).start());
+        .stallBound(Duration.ofSeconds(1)).start());
     RpcClient good = closing(Fixture.client(server, OPERATOR));
     RemoteMachine<String> mirror = good.attach("wide", wide);
     Fixture.connected(mirror);
