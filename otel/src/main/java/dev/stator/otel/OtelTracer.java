@@ -78,7 +78,6 @@ final class OtelTracer extends Tracer {
     @Nullable Thread thread;
     long start;
     boolean open; // between transitionStart and transitionEnd
-    boolean failed;
     @Nullable String handler;
     long handlerStart;
     @Nullable Span handlerSpan;
@@ -127,7 +126,6 @@ final class OtelTracer extends Tracer {
     if (w.open) abandoned(w); // the previous transition never ended
     w.open = true;
     if (t.transitionDurations) w.start = System.nanoTime();
-    w.failed = false;
     w.handler = null;
     if (!t.traces) return;
     Context parent = Context.current();
@@ -195,7 +193,6 @@ final class OtelTracer extends Tracer {
           .put(ACCEPTED, accepted).put(DURATION, nanos / 1e9).build());
     }
     if (failure != null) {
-      w.failed = true;
       if (span != null && span.isRecording()) {
         span.recordException(failure, Attributes.of(HANDLER, handler));
         span.setStatus(StatusCode.ERROR, "handler " + handler + " threw");

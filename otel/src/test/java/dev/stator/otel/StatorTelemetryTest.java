@@ -391,6 +391,27 @@ class StatorTelemetryTest {
   }
 
   @Test
+  void aScopeThatClosesWithAFailureIsCountedByState() throws Exception {
+    StatorTelemetry t = StatorTelemetry.create(OTEL.getOpenTelemetry());
+    try (Machine<Conn> m = t.instrument(Machine.of(SCHEMA))
+        .onState(Conn.Connecting, e -> {
+          try {
+            e.scope().open(() -> (AutoCloseable) () -> {
+              throw new java.io.IOException("socket stuck");
+            });
+          } catch (Exception ex) {
+            throw new AssertionError(ex);
+          }
+        }).build()) {
+      m.add(Conn.Connecting);
+      m.add(Conn.Disconnected); // ends Connecting's scope: its resource's close throws
+      m.whenError().await(Duration.ofSeconds(10));
+      assertThat(longs(OTEL.getMetrics(), "stator.scope.failures")).containsExactly(
+          java.util.Map.entry(Attributes.of(MACHINE_KIND, "Conn", STATE, "Connecting"), 1L));
+    }
+  }
+
+  @Test
   void machineIdsAreAttributesOnlyWhenAsked() {
     StatorTelemetry t = StatorTelemetry.builder(OTEL.getOpenTelemetry()).machineIds(true)
         .build();
