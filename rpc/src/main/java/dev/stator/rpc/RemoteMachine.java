@@ -206,8 +206,9 @@ public final class RemoteMachine<S> implements AutoCloseable {
     CompletableFuture<Ending> end = new CompletableFuture<>();
     ClientCall<byte[], byte[]> call = client.channel.newCall(Methods.ATTACH, CallOptions.DEFAULT);
     stream = call;
-    if (closed) {
-      call.cancel("closed", null);
+    if (closed) { // close() may have looked for the stream before it was set
+      stream = null;
+      return new Ending(Status.CANCELLED.withDescription("closed"), false, null);
     }
     call.start(new ClientCall.Listener<>() {
       private int seen; // updates received on this stream; callbacks are serialized
