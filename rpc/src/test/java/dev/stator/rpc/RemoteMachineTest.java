@@ -113,6 +113,41 @@ class RemoteMachineTest {
   }
 
   @Test
+  void randomMutationsThroughTheMirrorMatchALocalTwin() throws Exception {
+    RemoteMachine<Door> remote = client.attach("door-1", SCHEMA);
+    Fixture.connected(remote);
+    Machine<Door> m = remote.machine();
+    try (Machine<Door> twin = Fixture.door("twin")) {
+      java.util.Random random = new java.util.Random(42);
+      Door[] doors = Door.values();
+      for (int i = 0; i < 400; i++) {
+        Door a = doors[random.nextInt(doors.length)];
+        Door b = doors[random.nextInt(doors.length)];
+        Args args = random.nextBoolean() ? Args.of(WHO, "admin") : Args.NONE;
+        int op = random.nextInt(6);
+        Result local = apply(twin, op, a, b, args);
+        Result viaWire = apply(m, op, a, b, args);
+        assertThat(viaWire.status()).as("op %d on %s %s", op, a, b).isEqualTo(local.status());
+        assertThat(viaWire.reason()).isEqualTo(local.reason());
+        assertThat(m.active()).isEqualTo(twin.active()); // read-your-writes
+        assertThat(m.snapshot().ticks()).isEqualTo(twin.snapshot().ticks());
+      }
+      assertThat(door.snapshot().ticks()).isEqualTo(twin.snapshot().ticks());
+    }
+  }
+
+  private static Result apply(Machine<Door> m, int op, Door a, Door b, Args args) {
+    return switch (op) {
+      case 0 -> m.add(a, args);
+      case 1 -> m.remove(a, args);
+      case 2 -> m.set(List.of(a, b), args);
+      case 3 -> m.toggle(a);
+      case 4 -> m.add(List.of(a, b), args);
+      default -> m.addError(a, new IllegalStateException("e"));
+    };
+  }
+
+  @Test
   void anArgumentWithoutACodecIsAnErrorAtTheCall() throws Exception {
     RemoteMachine<Door> remote = client.attach("door-1", SCHEMA);
     Fixture.connected(remote);
