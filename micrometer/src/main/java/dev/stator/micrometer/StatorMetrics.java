@@ -54,6 +54,9 @@ import org.jspecify.annotations.Nullable;
  *       state is active).
  * </ul>
  *
+ * <p>Gauges have no base unit, so that Prometheus names them as the OpenTelemetry exporter
+ * does ({@code stator_state_active}, not {@code stator_state_active_machines}).
+ *
  * <p>Meters are created on an internal composite registry, so machines may start before
  * {@link #bindTo} and one instance may be bound to several registries. Thread-safe.
  */
@@ -205,21 +208,20 @@ public final class StatorMetrics implements MeterBinder {
           "How long transitions ran, handlers included.") : null;
       if (machine != null) { // the machine is held weakly by its gauges
         Gauge.builder("stator.queue.size", machine, x -> x.isClosed() ? 0 : x.queueSize())
-            .tags(base).baseUnit("mutations").strongReference(false).register(registry);
+            .tags(base).strongReference(false).register(registry);
         for (String s : schema.names()) {
           Gauge.builder("stator.state.active", machine, x -> !x.isClosed()
               && x.activeNames().contains(s) ? 1 : 0).tags(base.and("stator.state", s))
-              .baseUnit("machines").strongReference(false).register(registry);
+              .strongReference(false).register(registry);
         }
       } else {
         Gauge.builder("stator.queue.size", this, k -> k.sum(true)).tags(base)
-            .baseUnit("mutations").description("Mutations waiting in machines' queues.")
-            .register(registry);
+            .description("Mutations waiting in machines' queues.").register(registry);
         Gauge.builder("stator.machines", this, k -> k.sum(false)).tags(base)
-            .baseUnit("machines").description("Open machines.").register(registry);
+            .description("Open machines.").register(registry);
         for (String s : schema.names()) {
           Gauge.builder("stator.state.active", this, k -> k.active(s))
-              .tags(base.and("stator.state", s)).baseUnit("machines")
+              .tags(base.and("stator.state", s))
               .description("Machines in which a state is active.").register(registry);
         }
       }
