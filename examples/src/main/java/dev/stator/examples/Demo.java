@@ -1,9 +1,11 @@
 package dev.stator.examples;
 
 import dev.stator.examples.diagram.DiagramDemo;
+import dev.stator.examples.rpc.RpcDemo;
 import dev.stator.examples.server.ServerDemo;
 import dev.stator.examples.session.SessionDemo;
 import dev.stator.examples.task.TaskDemo;
+import dev.stator.examples.telemetry.TelemetryDemo;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,7 +33,7 @@ public final class Demo {
     long start = System.nanoTime();
     out.println("Stator demo: relational state machines that act as actors");
     List<DemoPart> parts = List.of(new TaskDemo(), new SessionDemo(), new ServerDemo(),
-        new DiagramDemo());
+        new RpcDemo(), new TelemetryDemo(), new DiagramDemo());
     Map<String, Map<String, Long>> figures = new LinkedHashMap<>();
     int n = 0;
     for (DemoPart part : parts) {
@@ -48,10 +50,10 @@ public final class Demo {
         cells.add(f.getKey() + " " + f.getValue());
         if (f.getKey().equals("leaks")) leaks += f.getValue();
       }
-      out.printf("%-16s %s%n", e.getKey(), String.join(", ", cells));
+      out.printf("%-22s %s%n", e.getKey(), String.join(", ", cells));
     }
-    out.printf("%-16s %d%n", "leaks (total)", leaks);
-    out.printf("%-16s %.1f s%n", "time", (System.nanoTime() - start) / 1e9);
+    out.printf("%-22s %d%n", "leaks (total)", leaks);
+    out.printf("%-22s %.1f s%n", "time", (System.nanoTime() - start) / 1e9);
     if (leaks != 0) System.exit(1);
   }
 

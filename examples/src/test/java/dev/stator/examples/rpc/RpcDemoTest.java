@@ -1,4 +1,4 @@
-package dev.stator.rpc;
+package dev.stator.examples.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
