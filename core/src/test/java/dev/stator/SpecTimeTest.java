@@ -334,6 +334,11 @@ class SpecTimeTest {
         m.close();
         return "closed";
       });
+      // The handler may return only once close() has begun (CLOSING): released earlier, its
+      // thread would drain B before close came, and B would rightly be EXECUTED.
+      long deadline = System.nanoTime() + REAL.toNanos();
+      while (!m.isClosed() && System.nanoTime() < deadline) Thread.onSpinWait();
+      assertThat(m.isClosed()).as("close() began").isTrue();
       release.countDown();
       get(closing);
       assertThat(get(d.future())).isEqualTo(Status.CANCELED);
