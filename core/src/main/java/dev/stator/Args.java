@@ -60,6 +60,17 @@ public final class Args {
     return null;
   }
 
+  /** The number of arguments. */
+  public int size() {
+    return pairs.length / 2;
+  }
+
+  /** Calls {@code action} with each key and its value, in the order they were added. */
+  public void forEach(java.util.function.BiConsumer<? super Key<?>, ? super Object> action) {
+    Objects.requireNonNull(action, "action");
+    for (int i = 0; i < pairs.length; i += 2) action.accept((Key<?>) pairs[i], pairs[i + 1]);
+  }
+
   /** Whether there are no arguments. */
   public boolean isEmpty() {
     return pairs.length == 0;

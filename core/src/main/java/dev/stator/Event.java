@@ -32,6 +32,9 @@ public final class Event<S> {
   int state = -1; // the state of the handler being called, or -1 (any handlers)
   boolean finalPhase;
   String refusal = ""; // why the transition was refused, once it was
+  long queueTick; // mutations processed before this transition
+  long nanos; // the machine's time at the start, when `timed`
+  boolean timed;
 
   Event(MachineImpl<S> machine) {
     this.machine = machine;
@@ -55,6 +58,23 @@ public final class Event<S> {
   /** The transition's number, unique and increasing within its machine. */
   public long transitionId() {
     return id;
+  }
+
+  /**
+   * The machine's queue tick when this transition started: the number of mutations it had
+   * processed before it ({@link Snapshot#queueTick()}).
+   */
+  public long queueTick() {
+    return queueTick;
+  }
+
+  /**
+   * The machine's time ({@code Builder.time}, spec TM1) in nanoseconds when this transition
+   * started, for tracers measuring it; stamped while the machine has a tracer, otherwise read
+   * from the machine's time at this call.
+   */
+  public long nanoTime() {
+    return timed ? nanos : machine.config.time.nanoTime();
   }
 
   /**

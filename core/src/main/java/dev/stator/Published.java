@@ -57,6 +57,11 @@ final class Published {
     return active;
   }
 
+  /** The queue tick; the draining thread only (it is the writer). */
+  long queueTickForDrainer() {
+    return queueTick;
+  }
+
   /** The clock of state i; any thread. */
   long tick(int i) {
     return (long) TICKS.getOpaque(ticks, i);

@@ -123,13 +123,47 @@ final class Scope<S> implements StateScope<S> {
         Thread me = Thread.currentThread();
         taskThreads.put(me, name);
         machine.taskRunning(1);
+        boolean traced = machine.config.tracing;
+        if (traced) machine.trace(() -> machine.config.tracer.taskStarted(machine, this, name));
+        Throwable failure = null;
         try { // marks the thread as this machine's task: its mutations drain elsewhere
           return ScopedValue.where(MachineImpl.TASK_OF, machine).call(body::call);
+        } catch (Throwable t) {
+          failure = t;
+          throw t;
         } finally {
           machine.taskRunning(-1);
           taskThreads.remove(me);
+          if (traced) taskEnded(name, failure);
         }
       });
+    }
+  }
+
+  /** Tells the tracers a task ended; on the task's thread. */
+  private void taskEnded(String name, @Nullable Throwable failure) {
+    boolean cancelled = failure != null && (failure instanceof InterruptedException
+        || failure instanceof java.util.concurrent.CancellationException
+        || Thread.currentThread().isInterrupted() || !isOpen());
+    machine.trace(() -> machine.config.tracer.taskEnded(machine, this, name, failure, cancelled));
+  }
+
+  private boolean isOpen() {
+    synchronized (lock) {
+      return phase == OPEN;
+    }
+  }
+
+  /** A resource's name for tracers: a hold's name, else the resource's class name. */
+  private static String nameOf(Object owned) {
+    if (owned instanceof Holder h) return h.name;
+    Class<?> c = owned.getClass();
+    return c.getSimpleName().isEmpty() ? c.getName() : c.getSimpleName();
+  }
+
+  private void traceOpened(Object owned) {
+    if (machine.config.tracing) {
+      machine.trace(() -> machine.config.tracer.resourceOpened(machine, this, nameOf(owned)));
     }
   }
 
@@ -144,11 +178,14 @@ final class Scope<S> implements StateScope<S> {
     Objects.requireNonNull(opener, "opener");
     R resource = opener.open();
     Objects.requireNonNull(resource, "opener returned null");
+    boolean kept;
     synchronized (lock) {
-      if (phase == OPEN) {
-        owned.add(resource);
-        return resource;
-      }
+      kept = phase == OPEN;
+      if (kept) owned.add(resource);
+    }
+    if (kept) {
+      traceOpened(resource);
+      return resource;
     }
     IllegalStateException ended = ended("open a resource");
     try {
@@ -174,11 +211,14 @@ final class Scope<S> implements StateScope<S> {
       h.abandon(); // exits on its own thread as soon as it has entered
       throw e;
     }
+    boolean kept;
     synchronized (lock) {
-      if (phase == OPEN) {
-        owned.add(h);
-        return;
-      }
+      kept = phase == OPEN;
+      if (kept) owned.add(h);
+    }
+    if (kept) {
+      traceOpened(h);
+      return;
     }
     IllegalStateException ended = ended("hold '" + name + "'");
     Interrupts interrupts = new Interrupts();
@@ -331,15 +371,20 @@ final class Scope<S> implements StateScope<S> {
     }
     for (int i = toClose.size() - 1; i >= 0; i--) {
       Object o = toClose.get(i);
+      Throwable failure = null;
       try {
         if (o instanceof Holder h) {
-          Throwable t = h.release(time, bound, interrupts);
-          if (t != null) failures.add(t);
+          failure = h.release(time, bound, interrupts);
         } else {
           ((AutoCloseable) o).close();
         }
       } catch (Throwable t) {
-        failures.add(t);
+        failure = t;
+      }
+      if (failure != null) failures.add(failure);
+      if (machine.config.tracing) {
+        Throwable f = failure;
+        machine.trace(() -> machine.config.tracer.resourceClosed(machine, this, nameOf(o), f));
       }
       interrupts.clear(); // the next close starts clear too
     }

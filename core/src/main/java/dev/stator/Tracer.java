@@ -21,6 +21,10 @@ import org.jspecify.annotations.Nullable;
  *       {@code handlerEnd}, then exactly one {@code transitionEnd}. A transition abandoned because
  *       a handler exceeded the handler timeout ends with {@code transitionEnd(e, false)} reported
  *       by the machine's new draining thread.
+ *   <li>The scope hooks are called where the work happens: {@link #taskStarted} and
+ *       {@link #taskEnded} on the task's own thread, {@link #resourceOpened} on the thread that
+ *       opened or held it (often a task), {@link #resourceClosed} on the thread that closes the
+ *       scope (the draining thread). So an implementer of those four must be thread-safe.
  * </ul>
  * A machine with several tracers calls them in the order they were added.
  */
@@ -80,6 +84,39 @@ public abstract class Tracer {
    * @param failure the failures, as one exception with the others suppressed, or {@code null}
    */
   public void scopeClosed(Machine<?> machine, StateScope<?> scope, @Nullable Throwable failure) {}
+
+  /**
+   * A task of a state's scope started ({@link StateScope#fork}, {@link StateScope#call}); called
+   * on the task's own thread before its body runs.
+   */
+  public void taskStarted(Machine<?> machine, StateScope<?> scope, String task) {}
+
+  /**
+   * A task of a state's scope ended, on the task's own thread after its body returned or threw.
+   *
+   * @param failure what the body threw, or {@code null} if it returned
+   * @param cancelled whether it ended because it was cancelled (its scope ended or
+   *     {@code Task.cancel}): an interrupt or a cancellation, not a failure of its own
+   */
+  public void taskEnded(Machine<?> machine, StateScope<?> scope, String task,
+      @Nullable Throwable failure, boolean cancelled) {}
+
+  /**
+   * A resource or held context became owned by a state's scope ({@link StateScope#open},
+   * {@link StateScope#hold}), on the thread that opened it.
+   *
+   * @param resource the hold's name, or the resource's class name
+   */
+  public void resourceOpened(Machine<?> machine, StateScope<?> scope, String resource) {}
+
+  /**
+   * A resource or held context of a scope was closed or released, on the thread closing the
+   * scope.
+   *
+   * @param failure what its close threw, or {@code null}
+   */
+  public void resourceClosed(Machine<?> machine, StateScope<?> scope, String resource,
+      @Nullable Throwable failure) {}
 
   /** A machine closed; no transitions follow. */
   public void machineClosed(Machine<?> machine) {}

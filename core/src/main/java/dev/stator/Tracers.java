@@ -60,4 +60,26 @@ final class Tracers extends Tracer {
   public void scopeClosed(Machine<?> m, StateScope<?> s, @Nullable Throwable f) {
     for (Tracer t : all) t.scopeClosed(m, s, f);
   }
+
+  @Override
+  public void taskStarted(Machine<?> m, StateScope<?> s, String task) {
+    for (Tracer t : all) t.taskStarted(m, s, task);
+  }
+
+  @Override
+  public void taskEnded(Machine<?> m, StateScope<?> s, String task, @Nullable Throwable f,
+      boolean cancelled) {
+    for (Tracer t : all) t.taskEnded(m, s, task, f, cancelled);
+  }
+
+  @Override
+  public void resourceOpened(Machine<?> m, StateScope<?> s, String resource) {
+    for (Tracer t : all) t.resourceOpened(m, s, resource);
+  }
+
+  @Override
+  public void resourceClosed(Machine<?> m, StateScope<?> s, String resource,
+      @Nullable Throwable f) {
+    for (Tracer t : all) t.resourceClosed(m, s, resource, f);
+  }
 }

@@ -66,6 +66,9 @@ final class Transition {
       e.finalPhase = false;
       e.state = -1;
       e.refusal = "";
+      e.queueTick = m.state.queueTickForDrainer();
+      e.timed = m.config.tracing;
+      if (e.timed) e.nanos = m.config.time.nanoTime();
     } else {
       ++m.transitions;
     }

@@ -157,4 +157,34 @@ class ApiErgonomicsTest {
     assertThat(lines).element(3)
         .isEqualTo("[door] #4 add[Closed, Locked] +Closed +Locked -Open (Closed=3 Locked=3 Open=2)");
   }
+
+  @Test
+  void argsListTheirKeysAndValuesInOrder() {
+    Key<String> host = Key.of("host", String.class);
+    Key<Integer> port = Key.of("port", Integer.class);
+    Args args = Args.of(host, "example.org", port, 443).with(host, "localhost");
+    List<String> seen = new ArrayList<>();
+    args.forEach((k, v) -> seen.add(k.name() + "=" + v));
+    assertThat(seen).containsExactly("host=localhost", "port=443");
+    assertThat(args.size()).isEqualTo(2);
+    assertThat(Args.NONE.size()).isZero();
+  }
+
+  @Test
+  void anEventCarriesTheQueueTickAndTheMachinesTimeForTracers() {
+    ManualTime time = new ManualTime();
+    List<String> seen = new ArrayList<>();
+    Tracer tracer = new Tracer() {
+      @Override
+      public void transitionStart(Event<?> e) {
+        seen.add(e.calledNames() + " q=" + e.queueTick() + " t=" + e.nanoTime());
+      }
+    };
+    try (Machine<S> m = Machine.of(SCHEMA).time(time).tracer(tracer).build()) {
+      long t0 = time.nanoTime();
+      m.add(S.A);
+      m.add(S.B);
+      assertThat(seen).containsExactly("[A] q=0 t=" + t0, "[B] q=1 t=" + t0);
+    }
+  }
 }

@@ -440,4 +440,64 @@ class SpecScopeTest {
       assertThat(m.activeNames()).containsExactly("B");
     }
   }
+
+  @Test
+  void SC12_tracersSeeEveryTaskAndResourceOfAScopeWhereItHappens() throws Exception {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    CountDownLatch ran = new CountDownLatch(2);
+    Tracer tracer = new Tracer() {
+      @Override
+      public void taskStarted(Machine<?> m, StateScope<?> scope, String task) {
+        seen.add("start " + task + " " + scope.state());
+      }
+
+      @Override
+      public void taskEnded(Machine<?> m, StateScope<?> scope, String task, Throwable failure,
+          boolean cancelled) {
+        seen.add("end " + task + " " + (failure == null ? "ok" : failure.getClass().getSimpleName())
+            + (cancelled ? " cancelled" : ""));
+        if (!cancelled) ran.countDown();
+      }
+
+      @Override
+      public void resourceOpened(Machine<?> m, StateScope<?> scope, String resource) {
+        seen.add("open " + resource);
+      }
+
+      @Override
+      public void resourceClosed(Machine<?> m, StateScope<?> scope, String resource,
+          Throwable failure) {
+        seen.add("close " + resource + " " + (failure == null ? "ok" : failure.getMessage())
+            + " on " + (Thread.currentThread().getName().contains("task") ? "task" : "drainer"));
+      }
+    };
+    CountDownLatch blocking = new CountDownLatch(1);
+    try (Machine<Conn> m = Machine.of(SCHEMA).tracer(tracer).onState(Conn.Connected, e -> {
+      StateScope<Conn> scope = e.scope();
+      scope.fork("ok", () -> { });
+      scope.fork("fails", () -> {
+        throw new IllegalStateException("boom");
+      });
+      scope.fork("waits", () -> {
+        blocking.countDown();
+        new CountDownLatch(1).await();
+      });
+      scope.open(() -> new Session(new CopyOnWriteArrayList<>()));
+      scope.open(() -> (AutoCloseable) () -> {
+        throw new java.io.IOException("close failed");
+      });
+    }).build()) {
+      m.add(Conn.Connected);
+      ran.await();
+      blocking.await();
+      m.add(Conn.Disconnected);
+      assertThat(seen).contains("start ok Connected", "start fails Connected",
+          "start waits Connected", "end ok ok", "end fails IllegalStateException",
+          "end waits InterruptedException cancelled", "open Session",
+          "close Session ok on drainer");
+      assertThat(seen).anyMatch(x -> x.startsWith("close ") && x.contains("close failed"));
+      assertThat(seen.indexOf("end waits InterruptedException cancelled"))
+          .isLessThan(seen.indexOf("close Session ok on drainer")); // tasks end before closes
+    }
+  }
 }
