@@ -29,10 +29,12 @@ import java.util.PriorityQueue;
  *
  * <h2>Advance</h2>
  * {@link #advance} moves the clock to each due timer in turn (ordered by due time, then by the
- * order they were scheduled) and runs it on the calling thread; after each round of due timers
- * it waits until every open machine built with this time is idle ({@link Machine#whenIdle}),
- * then looks again, so a timer scheduled by a transition that a timer caused, and due within the
- * advance, runs too. Then the clock rests at the target. A machine that does not settle within
+ * order they were scheduled) and runs it on the calling thread; after each timer it waits until
+ * every open machine built with this time is idle ({@link Machine#whenIdle}), so a timer
+ * scheduled by a transition that a timer caused, and due within the advance, runs too, in its
+ * turn. Then the clock moves the rest of the way to the target and the machines settle once more
+ * (a handler that has run past its timeout by then is abandoned while the advance waits, as
+ * the machine's watchdog reads this clock). A machine that does not settle within
  * {@link #settleTimeout()} of <em>real</em> time (a stuck handler) fails the advance with an
  * {@link AssertionError}.
  *
@@ -137,24 +139,28 @@ public final class FakeTime implements Time {
         target = now + saturated(d);
       }
       for (;;) {
-        boolean ran = false;
-        for (;;) {
-          Timer t;
-          synchronized (lock) {
-            t = timers.peek();
-            if (t == null || t.due > target) break;
+        Timer t;
+        synchronized (lock) {
+          t = timers.peek();
+          if (t == null || t.due > target) {
+            if (target > now) now = target; // the rest of the way, then settle once more
+            t = null;
+          } else {
             timers.poll();
             if (t.due > now) now = t.due;
           }
-          t.task.run();
-          ran = true;
         }
-        settle();
-        if (!ran) break;
+        if (t != null) t.task.run();
+        settle(); // with the clock at the timer's due time, or at the target
+        if (t == null && !hasDue(target)) break;
       }
-      synchronized (lock) {
-        if (target > now) now = target;
-      }
+    }
+  }
+
+  private boolean hasDue(long target) {
+    synchronized (lock) {
+      Timer t = timers.peek();
+      return t != null && t.due <= target;
     }
   }
 

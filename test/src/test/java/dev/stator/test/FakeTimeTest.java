@@ -146,14 +146,17 @@ class FakeTimeTest {
             Thread.currentThread().interrupt();
           }
         }).build()) {
-      Thread.ofVirtual().start(() -> m.add(S.A));
-      assertThat(entered.await(REAL.toSeconds(), TimeUnit.SECONDS)).isTrue();
-      CompletableFuture<Void> error = m.whenError().future();
-      time.advance(Duration.ofMinutes(1)); // settles once the watchdog has abandoned the handler
-      error.get(REAL.toSeconds(), TimeUnit.SECONDS);
-      assertThat(m.lastError()).isInstanceOf(HandlerTimeoutException.class);
-    } finally {
-      release.countDown();
+      try {
+        Thread.ofVirtual().start(() -> m.add(S.A));
+        assertThat(entered.await(REAL.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Void> error = m.whenError().future();
+        time.advance(Duration.ofMinutes(1)); // settles once the watchdog has abandoned it
+        error.get(REAL.toSeconds(), TimeUnit.SECONDS);
+        assertThat(m.lastError()).isInstanceOf(HandlerTimeoutException.class)
+            .hasMessageContaining("ran longer than the handler timeout of PT1M");
+      } finally {
+        release.countDown(); // before close, whose bound passes on this (unmoving) time
+      }
     }
   }
 
