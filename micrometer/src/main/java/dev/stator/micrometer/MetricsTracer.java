@@ -118,6 +118,14 @@ final class MetricsTracer extends Tracer {
     if (w.on) w.kind.scopeFailure(scope.state()).increment();
   }
 
+  @Override
+  public void taskEnded(Machine<?> machine, StateScope<?> scope, String task,
+      @Nullable Throwable failure, boolean cancelled) { // on the task's thread
+    if (failure == null || cancelled) return;
+    Watch w = watch(machine);
+    if (w.on) w.kind.taskFailure(scope.state(), failure.getClass().getName()).increment();
+  }
+
   /** The previous transition's handler was abandoned and its end never reported. */
   private static void abandoned(Watch w) {
     w.open = false;

@@ -48,7 +48,8 @@ import org.jspecify.annotations.Nullable;
  *       histogram unless {@link Builder#histograms(boolean)} is off;
  *   <li>counters {@code stator.handler.failures}, {@code stator.handler.timeouts} (by kind,
  *       state, phase), {@code stator.errors} (by kind, error state, {@code error.type}),
- *       {@code stator.scope.failures} (by kind, state);
+ *       {@code stator.scope.failures} (by kind, state),
+ *       {@code stator.scope.task.failures} (by kind, state, error type);
  *   <li>gauges {@code stator.queue.size}, {@code stator.machines} (by kind) and
  *       {@code stator.state.active} (by kind and state: the number of machines in which the
  *       state is active).
@@ -188,6 +189,7 @@ public final class StatorMetrics implements MeterBinder {
     private final Map<String, HandlerMeters> handlers = new ConcurrentHashMap<>();
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
     private final Map<String, Counter> scopeFailures = new ConcurrentHashMap<>();
+    private final Map<String, Counter> taskFailures = new ConcurrentHashMap<>();
 
     Kind(Schema<?> schema, @Nullable Machine<?> machine) {
       this.name = schema.name();
@@ -254,6 +256,14 @@ public final class StatorMetrics implements MeterBinder {
       return scopeFailures.computeIfAbsent(state, k -> Counter.builder("stator.scope.failures")
           .tags(base).tags("stator.state", state)
           .description("State scopes that closed with failures.").register(registry));
+    }
+
+    Counter taskFailure(String state, String type) {
+      return taskFailures.computeIfAbsent(state + ' ' + type, k -> Counter
+          .builder("stator.scope.task.failures").tags(base).tags("stator.state", state,
+              "error.type", type)
+          .description("Tasks of state scopes that failed (a cancellation is not a failure).")
+          .register(registry));
     }
 
     private Timer timer(String meter, Tags tags, String description) {

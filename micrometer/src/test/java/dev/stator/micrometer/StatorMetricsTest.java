@@ -131,4 +131,34 @@ class StatorMetricsTest {
           "stator.state", "Session")).isEqualTo(1);
     }
   }
+
+  @Test
+  void aScopeTaskThatFailsIsCountedByStateAndTypeAndACancelledOneIsNot() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    StatorMetrics metrics = StatorMetrics.builder().build();
+    metrics.bindTo(registry);
+    CountDownLatch idleStarted = new CountDownLatch(1);
+    try (Machine<Conn> m = Machine.of(SCHEMA).tracer(metrics.tracer())
+        .onState(Conn.Connecting, e -> {
+          e.scope().fork("idle", () -> { // cancelled when Connecting ends: not a failure
+            idleStarted.countDown();
+            new CountDownLatch(1).await();
+          });
+          e.scope().fork("dial", () -> {
+            throw new IllegalStateException("no route");
+          });
+        }).build()) {
+      m.add(Conn.Connecting);
+      m.whenError().await(Duration.ofSeconds(10)); // after the failed task was counted
+      assertThat(idleStarted.await(10, TimeUnit.SECONDS)).isTrue();
+      m.add(Conn.Disconnected); // ends Connecting: "idle" is cancelled, its scope closes
+      m.whenIdle().await(Duration.ofSeconds(10));
+      assertThat(registry.find("stator.scope.task.failures").counters()).singleElement()
+          .satisfies(c -> {
+            assertThat(c.count()).isEqualTo(1);
+            assertThat(c.getId().getTag("stator.state")).isEqualTo("Connecting");
+            assertThat(c.getId().getTag("error.type")).isEqualTo("java.lang.IllegalStateException");
+          });
+    }
+  }
 }

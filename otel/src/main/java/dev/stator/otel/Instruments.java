@@ -50,6 +50,7 @@ final class Instruments {
   final LongCounter handlerTimeouts;
   final LongCounter errors;
   final LongCounter scopeFailures;
+  final LongCounter taskFailures;
   private final List<Entry> machines = new ArrayList<>(); // guarded by itself
   private final Map<Schema<?>, Kind> kinds = new ConcurrentHashMap<>();
 
@@ -74,6 +75,9 @@ final class Instruments {
         .build();
     scopeFailures = meter.counterBuilder("stator.scope.failures").setUnit("{failure}")
         .setDescription("State scopes that closed with failures, by state.").build();
+    taskFailures = meter.counterBuilder("stator.scope.task.failures").setUnit("{failure}")
+        .setDescription("Tasks of state scopes that failed (threw; a cancellation is not a "
+            + "failure), by state and error type.").build();
     if (observe) {
       meter.upDownCounterBuilder("stator.queue.size").setUnit("{mutation}")
           .setDescription("Mutations waiting in machines' queues.")

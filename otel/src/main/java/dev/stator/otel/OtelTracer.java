@@ -128,7 +128,7 @@ final class OtelTracer extends Tracer {
     if (t.transitionDurations) w.start = System.nanoTime();
     w.handler = null;
     if (!t.traces) return;
-    Context parent = Context.current();
+    Context parent = t.parentContext();
     Span cause = causeOf(w, e);
     if (cause != null) parent = parent.with(cause);
     Span span = t.tracer.spanBuilder(w.spanName).setParent(parent).setSpanKind(SpanKind.INTERNAL)
@@ -349,6 +349,18 @@ final class OtelTracer extends Tracer {
     Attributes a = w.kind.state(scope.state());
     if (t.machineIds) a = a.toBuilder().put(MACHINE_ID, machine.id()).build();
     t.instruments.scopeFailures.add(1, a);
+  }
+
+  @Override
+  public void taskEnded(Machine<?> machine, StateScope<?> scope, String task,
+      @Nullable Throwable failure, boolean cancelled) { // on the task's thread
+    if (failure == null || cancelled || !t.metrics) return;
+    Watch w = watch(machine);
+    if (!w.on) return;
+    var b = w.kind.state(scope.state()).toBuilder()
+        .put(StatorTelemetry.Attributes.ERROR_TYPE, failure.getClass().getName());
+    if (t.machineIds) b.put(MACHINE_ID, machine.id());
+    t.instruments.taskFailures.add(1, b.build());
   }
 
   private void logTransition(Watch w, Event<?> e, boolean executed) {

@@ -5,12 +5,17 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.logs.Logger;
 import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapGetter;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * OpenTelemetry instrumentation for Stator machines, in the style of the OpenTelemetry
@@ -37,7 +42,8 @@ import java.util.function.UnaryOperator;
  *   <li><b>Metrics</b> (meter {@code dev.stator}): {@code stator.transitions},
  *       {@code stator.transition.duration} (opt-in), {@code stator.handler.duration},
  *       {@code stator.handler.failures}, {@code stator.handler.timeouts}, {@code stator.errors},
- *       {@code stator.scope.failures}, {@code stator.queue.size}, {@code stator.state.active},
+ *       {@code stator.scope.failures}, {@code stator.scope.task.failures},
+ *       {@code stator.queue.size}, {@code stator.state.active},
  *       {@code stator.machines}; attributed by machine kind (the schema name), not by machine
  *       id unless {@link Builder#machineIds(boolean)}.
  *   <li><b>Logs</b> (logger {@code dev.stator}): handler failures at {@code ERROR} with the
@@ -45,6 +51,17 @@ import java.util.function.UnaryOperator;
  *       at {@code INFO}; both carry the transition's trace context.
  * </ul>
  * The exact names, attributes and units are in {@code docs/telemetry.md}.
+ *
+ * <h2>Across processes</h2>
+ * With {@code stator-rpc}, a remote mutation's transition joins the trace of the client span
+ * that made it: the client sends {@link #traceparent()} with each mutation
+ * ({@code RpcClient.Builder.traceparent}), the server binds it to {@code RpcTrace.TRACEPARENT},
+ * and {@link Builder#remoteParent} reads it where no span is current:
+ * {@snippet :
+ * RpcClient client = RpcClient.builder().traceparent(clientTelemetry.traceparent()) // ...
+ * StatorTelemetry server = StatorTelemetry.builder(otel)
+ *     .remoteParent(RpcTrace::current).build();
+ * }
  *
  * <h2>Cost and sampling</h2>
  * Spans follow the SDK's sampler: for a transition that is not sampled no attributes are
@@ -70,6 +87,19 @@ public final class StatorTelemetry {
   final boolean transitionDurations;
   final Predicate<? super Machine<?>> enabled;
   final Instruments instruments;
+  private final @Nullable Supplier<@Nullable String> remoteParent;
+
+  private static final TextMapGetter<String> TRACEPARENT = new TextMapGetter<>() {
+    @Override
+    public Iterable<String> keys(String carrier) {
+      return List.of("traceparent");
+    }
+
+    @Override
+    public @Nullable String get(@Nullable String carrier, String key) {
+      return "traceparent".equals(key) ? carrier : null;
+    }
+  };
 
   private StatorTelemetry(Builder b) {
     this.tracer = b.otel.getTracer(SCOPE);
@@ -85,6 +115,7 @@ public final class StatorTelemetry {
     this.transitionDurations = b.transitionDurations;
     this.enabled = b.enabled;
     this.instruments = new Instruments(meter, machineIds, metrics);
+    this.remoteParent = b.remoteParent;
   }
 
   /** Starts configuring instrumentation that reports to {@code openTelemetry}. */
@@ -111,7 +142,35 @@ public final class StatorTelemetry {
    * {@code r -> Context.current().wrap(r)}.
    */
   public UnaryOperator<Runnable> contextCarrier() {
-    return r -> Context.current().wrap(r);
+    return r -> parentContext().wrap(r);
+  }
+
+  /**
+   * The W3C {@code traceparent} of the span current on the calling thread, or null if none is
+   * (for {@code RpcClient.Builder.traceparent}, so that a remote mutation carries it).
+   */
+  public Supplier<@Nullable String> traceparent() {
+    return () -> {
+      String[] out = new String[1];
+      W3CTraceContextPropagator.getInstance().inject(Context.current(), out,
+          (carrier, key, value) -> {
+            if (carrier != null && "traceparent".equals(key)) carrier[0] = value;
+          });
+      return out[0];
+    };
+  }
+
+  /**
+   * The context a transition's span descends from: the current one, or, if no span is current
+   * and a {@link Builder#remoteParent} gives a valid traceparent, the remote span it names.
+   */
+  Context parentContext() {
+    Context c = Context.current();
+    Supplier<@Nullable String> remote = remoteParent;
+    if (remote == null || Span.fromContext(c).getSpanContext().isValid()) return c;
+    String traceparent = remote.get();
+    return traceparent == null ? c
+        : W3CTraceContextPropagator.getInstance().extract(c, traceparent, TRACEPARENT);
   }
 
   /** Adds {@link #tracer()} and {@link #contextCarrier()} to a machine builder. */
@@ -189,6 +248,7 @@ public final class StatorTelemetry {
     private boolean machineIds;
     private boolean transitionDurations;
     private Predicate<? super Machine<?>> enabled = m -> true;
+    private @Nullable Supplier<@Nullable String> remoteParent;
 
     Builder(OpenTelemetry otel) {
       this.otel = otel;
@@ -268,6 +328,18 @@ public final class StatorTelemetry {
      */
     public Builder enabled(Predicate<? super Machine<?>> filter) {
       this.enabled = Objects.requireNonNull(filter, "filter");
+      return this;
+    }
+
+    /**
+     * Where a remote caller's W3C {@code traceparent} comes from when no span is current where
+     * a mutation is made (default none): for a machine served by {@code stator-rpc},
+     * {@code RpcTrace::current}. Read on the submitting thread (by the
+     * {@link #contextCarrier()} for a queued mutation) and when a transition starts; a
+     * malformed value is ignored (the span becomes a root).
+     */
+    public Builder remoteParent(Supplier<@Nullable String> traceparent) {
+      this.remoteParent = Objects.requireNonNull(traceparent, "traceparent");
       return this;
     }
 

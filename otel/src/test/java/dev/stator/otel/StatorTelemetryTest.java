@@ -412,6 +412,31 @@ class StatorTelemetryTest {
   }
 
   @Test
+  void aScopeTaskThatFailsIsCountedByStateAndTypeAndACancelledOneIsNot() throws Exception {
+    StatorTelemetry t = StatorTelemetry.create(OTEL.getOpenTelemetry());
+    java.util.concurrent.CountDownLatch idleStarted = new java.util.concurrent.CountDownLatch(1);
+    try (Machine<Conn> m = t.instrument(Machine.of(SCHEMA))
+        .onState(Conn.Connecting, e -> {
+          e.scope().fork("idle", () -> { // cancelled when Connecting ends: not a failure
+            idleStarted.countDown();
+            new java.util.concurrent.CountDownLatch(1).await();
+          });
+          e.scope().fork("dial", () -> {
+            throw new IllegalStateException("no route");
+          });
+        }).build()) {
+      m.add(Conn.Connecting);
+      m.whenError().await(Duration.ofSeconds(10)); // after the failed task was counted
+      assertThat(idleStarted.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      m.add(Conn.Disconnected); // ends Connecting: "idle" is cancelled, its scope closes
+      m.whenIdle().await(Duration.ofSeconds(10));
+      assertThat(longs(OTEL.getMetrics(), "stator.scope.task.failures")).containsExactly(
+          java.util.Map.entry(Attributes.of(MACHINE_KIND, "Conn", STATE, "Connecting",
+              StatorTelemetry.Attributes.ERROR_TYPE, "java.lang.IllegalStateException"), 1L));
+    }
+  }
+
+  @Test
   void machineIdsAreAttributesOnlyWhenAsked() {
     StatorTelemetry t = StatorTelemetry.builder(OTEL.getOpenTelemetry()).machineIds(true)
         .build();

@@ -21,6 +21,14 @@ public final class RpcTrace {
 
   private RpcTrace() {}
 
+  /**
+   * The remote caller's {@code traceparent} bound on this thread, or null if none is (for
+   * {@code StatorTelemetry.Builder.remoteParent(RpcTrace::current)}).
+   */
+  public static @org.jspecify.annotations.Nullable String current() {
+    return TRACEPARENT.isBound() ? TRACEPARENT.get() : null;
+  }
+
   /** Whether {@code value} has the W3C traceparent form (others are dropped, not trusted). */
   static boolean valid(String value) {
     return value.length() == 55 && FORMAT.matcher(value).matches();
