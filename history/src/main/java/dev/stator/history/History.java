@@ -35,8 +35,9 @@ import org.jspecify.annotations.Nullable;
  * into an immutable {@link Recording}. A record being appended while a copy is taken may be
  * missing from that copy. Memory is bounded by the capacity: the ring holds at most that many
  * records (a slot of about 150 bytes plus 8 bytes per state, preallocated, plus the handler
- * calls when {@link Builder#handlers(boolean) recorded}); older ones are dropped and counted in
- * {@link #dropped()}. The per-transition cost is measured in {@code bench/} (see
+ * calls when {@link Builder#handlers(boolean) recorded}: at most one per handler the
+ * transition ran, about 40 bytes each); an error's text is cut at 1,024 characters, so no
+ * record grows without bound. Older records are dropped and counted in {@link #dropped()}. The per-transition cost is measured in {@code bench/} (see
  * {@code docs/telemetry.md}).
  *
  * <p>Memory effects: appending a record happens-before a {@link #recording()} that contains it.

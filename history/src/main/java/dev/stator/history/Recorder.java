@@ -252,9 +252,13 @@ final class Recorder extends Tracer {
     return m;
   }
 
+  /** The most characters of an error's text a record keeps, so that a record's size is bounded. */
+  static final int MAX_TEXT = 1024;
+
   static @Nullable String text(@Nullable Throwable t) {
     if (t == null) return null;
     String msg = t.getMessage();
-    return msg == null ? t.getClass().getName() : t.getClass().getName() + ": " + msg;
+    String s = msg == null ? t.getClass().getName() : t.getClass().getName() + ": " + msg;
+    return s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT - 1) + "\u2026";
   }
 }

@@ -134,6 +134,17 @@ class HistoryTest {
   }
 
   @Test
+  void anErrorsTextIsCutSoThatARecordStaysBounded() {
+    History history = History.builder().build();
+    try (Machine<Conn> m = Machine.of(SCHEMA).tracer(history.tracer()).build()) {
+      m.addError(new IllegalStateException("x".repeat(100_000)));
+      String error = history.recording().timeline(m.id()).records().get(0).error();
+      assertThat(error).hasSize(1024).startsWith("java.lang.IllegalStateException: xxx")
+          .endsWith("x\u2026");
+    }
+  }
+
+  @Test
   void theRingKeepsTheLatestRecordsAndCountsTheDropped() {
     History history = History.builder().capacity(3).build();
     try (Machine<Conn> m = Machine.of(SCHEMA).tracer(history.tracer()).build()) {
