@@ -177,6 +177,14 @@ public final class Event<S> {
     return machine.schema.namesOf(before & ~after);
   }
 
+  /**
+   * The states named by the mutation, as a bit mask in schema order (bit i is state i of
+   * {@code machine().schema()}; {@code Exception} for an error mutation); 0 for close.
+   */
+  public long calledMask() {
+    return called;
+  }
+
   /** The active states before the transition, as a bit mask in schema order. */
   public long beforeMask() {
     return before;

@@ -177,14 +177,16 @@ class ApiErgonomicsTest {
     Tracer tracer = new Tracer() {
       @Override
       public void transitionStart(Event<?> e) {
-        seen.add(e.calledNames() + " q=" + e.queueTick() + " t=" + e.nanoTime());
+        seen.add(e.calledNames() + " q=" + e.queueTick() + " t=" + e.nanoTime() + " called="
+            + Long.toBinaryString(e.calledMask()));
       }
     };
     try (Machine<S> m = Machine.of(SCHEMA).time(time).tracer(tracer).build()) {
       long t0 = time.nanoTime();
       m.add(S.A);
       m.add(S.B);
-      assertThat(seen).containsExactly("[A] q=0 t=" + t0, "[B] q=1 t=" + t0);
+      assertThat(seen).containsExactly("[A] q=0 t=" + t0 + " called=1",
+          "[B] q=1 t=" + t0 + " called=10");
     }
   }
 }

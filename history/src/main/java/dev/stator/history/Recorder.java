@@ -58,8 +58,6 @@ final class Recorder extends Tracer {
     long entered;
 
     final long multi; // the schema's multi states
-    final boolean aligned; // schema().states() are the first states in schema order
-    final int exceptionUnnamed; // index of Exception if S cannot name it, else -1
 
     Track(Machine<?> machine, MachineInfo info) {
       this.machine = machine;
@@ -70,16 +68,6 @@ final class Recorder extends Tracer {
         if (data.get(i).multi()) m |= 1L << i;
       }
       this.multi = m;
-      List<?> states = machine.schema().states();
-      List<String> names = info.names();
-      boolean ok = states.size() <= names.size();
-      for (int i = 0; ok && i < states.size(); i++) {
-        Object s = states.get(i);
-        ok = (s instanceof Enum<?> en ? en.name() : String.valueOf(s)).equals(names.get(i));
-      }
-      this.aligned = ok;
-      int ex = names.indexOf(dev.stator.Schema.EXCEPTION);
-      this.exceptionUnnamed = ok && ex >= states.size() ? ex : -1;
       this.names = HandlerName.resolver(info.names());
       this.ticks = info.start().ticks();
       this.queueTick = info.start().queueTick();
@@ -122,7 +110,7 @@ final class Recorder extends Tracer {
     t.openHandler = null;
     t.id = e.transitionId();
     t.kind = e.kind();
-    t.called = calledMask(t, e);
+    t.called = e.kind() == MutationKind.CLOSE ? 0 : e.calledMask();
     t.source = e.source();
     t.before = e.beforeMask();
     t.after = e.afterMask();
@@ -228,28 +216,6 @@ final class Recorder extends Tracer {
     MutationKind k = e.kind();
     if (k == MutationKind.REMOVE || k == MutationKind.CLOSE) return fresh;
     return fresh | (t.called & e.beforeMask() & e.afterMask() & t.multi);
-  }
-
-  /** The called states as a mask, without the name list the Event would allocate. */
-  private static long calledMask(Track t, Event<?> e) {
-    if (e.kind() == MutationKind.CLOSE) return 0;
-    if (!t.aligned) {
-      long m = 0;
-      for (String s : e.calledNames()) m |= 1L << t.info.indexOf(s);
-      return m;
-    }
-    long m = called(e);
-    if (t.exceptionUnnamed >= 0 && e.error() != null) m |= 1L << t.exceptionUnnamed;
-    return m;
-  }
-
-  private static <S> long called(Event<S> e) {
-    List<S> states = e.machine().schema().states();
-    long m = 0;
-    for (int i = 0; i < states.size(); i++) {
-      if (e.isCalled(states.get(i))) m |= 1L << i;
-    }
-    return m;
   }
 
   /** The most characters of an error's text a record keeps, so that a record's size is bounded. */
