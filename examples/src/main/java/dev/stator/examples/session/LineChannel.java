@@ -28,8 +28,9 @@ import java.util.Objects;
  * Not thread-safe beyond this: one thread reads ({@link #connect}, {@link #handshake},
  * {@link #readLine}) and one thread writes ({@link #handshake}, {@link #send}) at a time, and
  * {@link #close} runs when neither does. The session client's states give that order: the dial
- * task connects and shakes hands, then the reader and the heartbeat tasks of {@code Connected}
- * read and write, then the scope that owns the channel closes it after those tasks ended.
+ * task connects and shakes hands, then the reader task of {@code Connected} reads while its
+ * {@code Ping} handler writes the PINGs (on the machine's owner thread), then the scope that owns
+ * the channel closes it, on that thread, after the reader ended.
  *
  * <h2>Close</h2>
  * {@link #close()} says {@code BYE} if the session was established and no I/O error has been

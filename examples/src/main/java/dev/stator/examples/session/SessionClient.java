@@ -7,6 +7,7 @@ import dev.stator.Machine;
 import dev.stator.Result;
 import dev.stator.Schema;
 import dev.stator.StateScope;
+import dev.stator.Time;
 import dev.stator.Wait;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -40,13 +41,18 @@ import java.util.concurrent.atomic.AtomicLong;
  *               the lease (a ReentrantLock held on a holder thread), the socket, the channel.
  * Connecting    add Session, require Session; removes Connected, Disconnected, ErrNetwork.
  *               Its scope owns the dial task.
- * Connected     require Session; removes Connecting. Its scope owns the reader and the
- *               heartbeat; once established it clears Exception (through its scope, so a
- *               newer error queued meanwhile is not cleared).
+ * Connected     require Session; removes Connecting. Its scope owns the reader task and the
+ *               heartbeat timer (a delayed Ping); once established it clears Exception
+ *               (through its scope, so a newer error queued meanwhile is not cleared).
  * Heartbeat     multi, require Connected: entered again on every PONG (wait on its clock).
+ * Ping          multi, require Connected: a heartbeat is due. Added by a delayed mutation of
+ *               Connected's scope, one heartbeat interval after Connected and after each
+ *               Ping: sends PING n and schedules the next Ping the same way, or, with more
+ *               than maxMissed PINGs unanswered, raises ErrNetwork.
  * Disconnected  removes Session, Connecting, Connected, ErrNetwork.
  * ErrNetwork    require Exception; removes Session, Connecting, Connected.
- * Backoff       auto, require ErrNetwork: waits (injected pacer), then adds Connecting.
+ * Backoff       auto, require ErrNetwork: adds Connecting after the backoff delay, through a
+ *               delayed mutation of its own scope (cancelled if Backoff ends first).
  * Exception     built in. Any error that is not a network error gives the session up.
  * </pre>
  * <p>A state that must win over an active state which removes it names that state in its own
@@ -56,14 +62,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * removes {@code Exception}: an active state that did would refuse every later error mutation,
  * and the error would be lost.
  *
- * <p>Handler order puts {@code Connected} after {@code Session}, so on every exit the reader and
- * heartbeat have ended before the channel says {@code BYE} and before the socket closes, and the
- * lease is given back last, by the thread that took it.
+ * <p>Handler order puts {@code Connected} after {@code Session}, so on every exit the reader has
+ * ended and the heartbeat timer is cancelled before the channel says {@code BYE} and before the
+ * socket closes, and the lease is given back last, by the thread that took it.
+ *
+ * <h2>Time</h2>
+ * The heartbeat and the backoff are measured on the client's {@link Time}
+ * ({@link Builder#time}, default {@link Time#system()}), which is its machine's: each is a
+ * delayed mutation ({@link Machine#after}) made through the scope of the state that started it,
+ * so the timer ends with that state, and its mutation, once due, is queued like any other. So
+ * are the timeouts of {@link #connect(Duration)}. A test gives the client a fake time
+ * ({@code FakeTime} of {@code stator-test}) and advances it: no heartbeat or reconnect happens
+ * until it does. The socket's own timeouts (connect, handshake, write) are network I/O and stay
+ * on real time.
  *
  * <h2>Threads</h2>
  * The machine is {@code confined()}: every handler and every scope close runs on its one owner
- * thread, and tasks' mutations are always queued. Every method of this class may be called from
- * any thread other than that owner.
+ * thread, and tasks' and timers' mutations are always queued. The PINGs are written by the
+ * {@code Ping} handler on that thread. Every method of this class may be called from any thread
+ * other than that owner.
  */
 public final class SessionClient implements AutoCloseable {
   /* Design.
@@ -81,6 +98,15 @@ public final class SessionClient implements AutoCloseable {
    * could say BYE. Waiting in a Selector wakes on the interrupt and leaves the socket to its
    * owner, so the close order is the scope's: channel (BYE), socket, lease.
    *
+   * Why timers, not tasks, for the heartbeat and the backoff. A delayed mutation costs no
+   * thread while it waits, and one made through a state's scope is cancelled when that scope
+   * ends, so no interrupt is needed to stop it and a late one cannot fire into the next session
+   * (it would be CANCELED anyway: a scope's mutation after its state ended is). The heartbeat's
+   * state (the channel, the number of the next PING) travels in the Ping mutation's arguments,
+   * so the handler keeps no field for it. The Ping handler writes one short line into a socket
+   * that nothing else writes to meanwhile (the reader only reads; close runs later, on the same
+   * thread); a peer that stops reading shows as missed PONGs long before its buffer fills.
+   *
    * Fields written by handlers (`failures`) are read and written on the owner thread only.
    * Counters (AtomicLong) are for observers. */
 
@@ -90,10 +116,12 @@ public final class SessionClient implements AutoCloseable {
     Session,
     /** Dialing and shaking hands: owns the dial task. */
     Connecting,
-    /** Shook hands: owns the reader and the heartbeat. */
+    /** Shook hands: owns the reader and the heartbeat timer. */
     Connected,
     /** A PONG arrived (multi). */
     Heartbeat,
+    /** A heartbeat is due: send the next PING, or give up on the connection (multi). */
+    Ping,
     /** Not connected, by request or because the client gave up. */
     Disconnected,
     /** A network error ended the attempt (with {@code Exception}). */
@@ -110,6 +138,7 @@ public final class SessionClient implements AutoCloseable {
           .remove(Conn.Connected, Conn.Disconnected, Conn.ErrNetwork))
       .state(Conn.Connected, s -> s.require(Conn.Session).remove(Conn.Connecting))
       .state(Conn.Heartbeat, s -> s.require(Conn.Connected).multi())
+      .state(Conn.Ping, s -> s.require(Conn.Connected).multi())
       .state(Conn.Disconnected, s -> s.remove(Conn.Session, Conn.Connecting, Conn.Connected,
           Conn.ErrNetwork))
       .state(Conn.ErrNetwork, s -> s.require(Conn.Exception)
@@ -117,8 +146,10 @@ public final class SessionClient implements AutoCloseable {
       .state(Conn.Backoff, s -> s.require(Conn.ErrNetwork).auto())
       .build();
 
-  /** The channel of an established session, passed from the dial to {@code Connected}. */
+  /** The channel of an established session, passed from the dial to {@code Connected}, and on to each {@code Ping}. */
   static final Key<LineChannel> CHANNEL = Key.of("channel", LineChannel.class);
+  /** The number of the PING a {@code Ping} sends (1 for the first of a session). */
+  static final Key<Long> PING = Key.of("ping", Long.class);
 
   /** Ledger kind of the lease. */
   public static final String LEASE = "lease";
@@ -131,7 +162,7 @@ public final class SessionClient implements AutoCloseable {
   interface Hooks {
     Hooks NONE = new Hooks() {};
 
-    /** Called at the end of {@code connectedState}, after the tasks were forked. */
+    /** Called at the end of {@code connectedState}, after the reader was forked and the first Ping scheduled. */
     default void connected(LineChannel channel) throws Exception {}
   }
 
@@ -139,10 +170,9 @@ public final class SessionClient implements AutoCloseable {
   private final String clientId;
   private final String leaseKey;
   private final Backoff backoff;
-  private final Pacer backoffPacer;
   private final Duration heartbeatEvery;
   private final int maxMissed;
-  private final Pacer heartbeatPacer;
+  private final Time time;
   private final Duration connectTimeout;
   private final Leases leases;
   private final ResourceLedger ledger;
@@ -160,10 +190,9 @@ public final class SessionClient implements AutoCloseable {
     this.clientId = b.clientId;
     this.leaseKey = b.address + "/" + b.clientId;
     this.backoff = b.backoff;
-    this.backoffPacer = b.backoffPacer;
     this.heartbeatEvery = b.heartbeatEvery;
     this.maxMissed = b.maxMissed;
-    this.heartbeatPacer = b.heartbeatPacer;
+    this.time = b.time;
     this.connectTimeout = b.connectTimeout;
     this.leases = b.leases;
     this.ledger = b.ledger;
@@ -171,6 +200,7 @@ public final class SessionClient implements AutoCloseable {
     Machine.Builder<Conn> m = Machine.of(SCHEMA).id("session:" + clientId)
         .handlers(new Handlers())
         .confined()
+        .time(b.time)
         .handlerTimeout(b.handlerTimeout)
         .scopeCloseTimeout(b.scopeCloseTimeout);
     if (b.threadFactory != null) m.threadFactory(b.threadFactory);
@@ -196,7 +226,8 @@ public final class SessionClient implements AutoCloseable {
 
   /**
    * Connects and waits until the session is established (or was established and is being
-   * re-established after a network error). On timeout or interruption the attempt is abandoned:
+   * re-established after a network error); {@code timeout} is measured on the client's
+   * {@link Builder#time time}. On timeout or interruption the attempt is abandoned:
    * the client disconnects, waits (bounded) for the session's resources to be released, and
    * then throws; an {@code InterruptedException} is rethrown as it came.
    *
@@ -205,11 +236,11 @@ public final class SessionClient implements AutoCloseable {
    * @throws dev.stator.MachineClosedException if the client was closed meanwhile
    */
   public void connect(Duration timeout) throws InterruptedException, TimeoutException, IOException {
-    long deadline = System.nanoTime() + timeout.toNanos();
+    long deadline = time.nanoTime() + timeout.toNanos();
     try {
       connect().await(timeout);
       Wait.any(machine.when(Conn.Connected), machine.when(Conn.Disconnected))
-          .await(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+          .await(Duration.ofNanos(Math.max(0, deadline - time.nanoTime())));
     } catch (InterruptedException | TimeoutException e) {
       abandon(e);
       throw e;
@@ -224,7 +255,10 @@ public final class SessionClient implements AutoCloseable {
     return machine.add(Conn.Disconnected);
   }
 
-  /** Disconnects after an interrupt or a timeout, with the interrupt status clear meanwhile. */
+  /**
+   * Disconnects after an interrupt or a timeout, with the interrupt status clear meanwhile; waits
+   * up to 5 s of the client's time.
+   */
   private void abandon(Exception cause) {
     boolean interrupted = Thread.interrupted();
     try {
@@ -320,10 +354,34 @@ public final class SessionClient implements AutoCloseable {
       failures = 0;
       StateScope<Conn> scope = e.scope();
       scope.fork("reader", () -> read(channel, scope));
-      scope.fork("heartbeat", () -> beat(channel, scope));
+      schedulePing(scope, channel, 1);
       hooks.connected(channel);
       // Last, so that a failure above is not cleared (it is queued first, as an error mutation).
       scope.machine().removeError(); // queued; CANCELED if this session ended first
+    }
+
+    /**
+     * A heartbeat is due: more than {@code maxMissed} PINGs unanswered is a network error;
+     * otherwise PING n goes out and the next Ping is scheduled, both for this Connected.
+     */
+    void pingState(Event<Conn> e) throws InterruptedException {
+      handlerThreads.add(Thread.currentThread());
+      LineChannel channel = Objects.requireNonNull(e.arg(CHANNEL), "channel");
+      long n = Objects.requireNonNull(e.arg(PING), "ping");
+      StateScope<Conn> connected = e.scope(Conn.Connected);
+      long unanswered = n - 1 - channel.lastPong();
+      if (unanswered > maxMissed) { // queued: ends Connected, and nothing is scheduled
+        connected.machine().addError(Conn.ErrNetwork,
+            new SocketTimeoutException("no PONG for the last " + unanswered + " PINGs"));
+        return;
+      }
+      try {
+        channel.send("PING " + n);
+      } catch (IOException x) {
+        connected.machine().addError(Conn.ErrNetwork, x);
+        return;
+      }
+      schedulePing(connected, channel, n + 1);
     }
 
     void errNetworkState(Event<Conn> e) {
@@ -339,11 +397,12 @@ public final class SessionClient implements AutoCloseable {
         return;
       }
       Duration delay = backoff.delay(failures);
-      StateScope<Conn> scope = e.scope();
-      scope.fork("backoff", () -> {
-        backoffPacer.pause(delay); // interrupted if Backoff ends first (disconnect, connect)
-        scope.machine().add(Conn.Connecting); // CANCELED if Backoff ended meanwhile
-      });
+      Machine<Conn> backingOff = e.scope().machine(); // CANCELED once Backoff has ended
+      if (delay.isZero()) {
+        backingOff.add(Conn.Connecting); // no delay, no timer: queued after this transition
+      } else {
+        backingOff.after(delay).add(Conn.Connecting); // cancelled if Backoff ends first
+      }
     }
 
     /** A network error is handled by Backoff; any other error gives the session up. */
@@ -353,7 +412,7 @@ public final class SessionClient implements AutoCloseable {
     }
   }
 
-  // ------------------------------------------------------------------ tasks
+  // ------------------------------------------------------------------ tasks and timers
 
   /** Dial task of Connecting: socket and channel go to Session's scope, the result to the machine. */
   private void dial(StateScope<Conn> connecting, StateScope<Conn> session) throws InterruptedException {
@@ -383,20 +442,12 @@ public final class SessionClient implements AutoCloseable {
     }
   }
 
-  /** Heartbeat task of Connected: a PING per pause; too many unanswered is a network error. */
-  private void beat(LineChannel channel, StateScope<Conn> scope) throws InterruptedException {
-    try {
-      for (long n = 1; ; n++) {
-        heartbeatPacer.pause(heartbeatEvery);
-        long unanswered = n - 1 - channel.lastPong();
-        if (unanswered > maxMissed) {
-          throw new SocketTimeoutException("no PONG for the last " + unanswered + " PINGs");
-        }
-        channel.send("PING " + n);
-      }
-    } catch (IOException e) {
-      scope.machine().addError(Conn.ErrNetwork, e);
-    }
+  /**
+   * Schedules PING {@code n} one heartbeat interval from now, through Connected's scope: the
+   * timer is cancelled when that Connected ends.
+   */
+  private void schedulePing(StateScope<Conn> connected, LineChannel channel, long n) {
+    connected.machine().after(heartbeatEvery).add(Conn.Ping, Args.of(CHANNEL, channel, PING, n));
   }
 
   // ------------------------------------------------------------------ builder
@@ -407,10 +458,9 @@ public final class SessionClient implements AutoCloseable {
     String clientId = "client";
     ThreadFactory threadFactory;
     Backoff backoff = Backoff.DEFAULT;
-    Pacer backoffPacer = Pacer.SYSTEM;
     Duration heartbeatEvery = Duration.ofSeconds(1);
     int maxMissed = 2;
-    Pacer heartbeatPacer = Pacer.SYSTEM;
+    Time time = Time.system();
     Duration connectTimeout = Duration.ofSeconds(5);
     Duration handlerTimeout = Duration.ofSeconds(5);
     Duration scopeCloseTimeout = Duration.ofSeconds(2);
@@ -439,21 +489,34 @@ public final class SessionClient implements AutoCloseable {
       return this;
     }
 
-    /** The reconnect policy, and what waits between attempts. */
-    public Builder backoff(Backoff policy, Pacer pacer) {
+    /** The reconnect policy (default {@link Backoff#DEFAULT}); its delays pass on the client's {@link #time time}. */
+    public Builder backoff(Backoff policy) {
       this.backoff = Objects.requireNonNull(policy, "policy");
-      this.backoffPacer = Objects.requireNonNull(pacer, "pacer");
       return this;
     }
 
-    /** A PING every {@code every} (paced by {@code pacer}); more than {@code maxMissed} unanswered is an error. */
-    public Builder heartbeat(Duration every, int maxMissed, Pacer pacer) {
+    /**
+     * A PING every {@code every} of the client's {@link #time time} (default 1 s); when a PING is
+     * due with more than {@code maxMissed} (default 2) unanswered, the connection has failed.
+     */
+    public Builder heartbeat(Duration every, int maxMissed) {
       Objects.requireNonNull(every, "every");
-      if (every.isNegative()) throw new IllegalArgumentException("heartbeat interval must not be negative: " + every);
+      if (every.isNegative() || every.isZero()) {
+        throw new IllegalArgumentException("heartbeat interval must be positive: " + every);
+      }
       if (maxMissed < 0) throw new IllegalArgumentException("max missed PONGs must not be negative: " + maxMissed);
       this.heartbeatEvery = every;
       this.maxMissed = maxMissed;
-      this.heartbeatPacer = Objects.requireNonNull(pacer, "pacer");
+      return this;
+    }
+
+    /**
+     * The time of the client's machine (default {@link Time#system()}): the heartbeat, the
+     * backoff delays, the timeouts of {@link SessionClient#connect(Duration)} and the machine's
+     * own bounds pass on it. A test passes a fake time and advances it.
+     */
+    public Builder time(Time time) {
+      this.time = Objects.requireNonNull(time, "time");
       return this;
     }
 

@@ -35,8 +35,8 @@ public final class SessionDemo implements DemoPart {
       out.println("server listening on " + server.address());
       SessionClient client = SessionClient.builder(server.address()).clientId("demo")
           .threadFactory(threads)
-          .backoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 5), Pacer.SYSTEM)
-          .heartbeat(Duration.ofMillis(100), 2, Pacer.SYSTEM)
+          .backoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 5))
+          .heartbeat(Duration.ofMillis(100), 2) // on the system time: the demo really waits
           .log(true)
           .build();
       try {
