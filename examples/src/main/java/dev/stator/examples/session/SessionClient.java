@@ -52,7 +52,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Disconnected  removes Session, Connecting, Connected, ErrNetwork.
  * ErrNetwork    require Exception; removes Session, Connecting, Connected.
  * Backoff       auto, require ErrNetwork: adds Connecting after the backoff delay, through a
- *               delayed mutation of its own scope (cancelled if Backoff ends first).
+ *               delayed mutation of its own scope (cancelled if Backoff ends first; a zero
+ *               delay queues Connecting at once, with no timer), or gives up: Disconnected.
  * Exception     built in. Any error that is not a network error gives the session up.
  * </pre>
  * <p>A state that must win over an active state which removes it names that state in its own
@@ -71,10 +72,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@link Builder#time}, default {@link Time#system()}), which is its machine's: each is a
  * delayed mutation ({@link Machine#after}) made through the scope of the state that started it,
  * so the timer ends with that state, and its mutation, once due, is queued like any other. So
- * are the timeouts of {@link #connect(Duration)}. A test gives the client a fake time
- * ({@code FakeTime} of {@code stator-test}) and advances it: no heartbeat or reconnect happens
- * until it does. The socket's own timeouts (connect, handshake, write) are network I/O and stay
- * on real time.
+ * are the timeouts of {@link #connect(Duration)} and the machine's handler and scope close
+ * bounds. A test gives the client a fake time ({@code FakeTime} of {@code stator-test}) and
+ * advances it: no heartbeat or reconnect happens until it does. The socket's own timeouts
+ * (connect, handshake, write) are network I/O and stay on real time.
  *
  * <h2>Threads</h2>
  * The machine is {@code confined()}: every handler and every scope close runs on its one owner

@@ -206,6 +206,7 @@ class SessionClientTest {
         .isEqualTo(1);
   }
 
+  /** Quoted in docs/manual.md §10 (time): keep the two in step. */
   @Test
   void unansweredPingsAreANetworkErrorOnceMoreThanMaxMissedAndBackoffReconnects() throws Exception {
     Duration delay = Duration.ofSeconds(3);
@@ -249,6 +250,7 @@ class SessionClientTest {
     assertThat(m.hasError()).isFalse();
   }
 
+  /** Quoted in docs/manual.md §10 (time): keep the two in step. */
   @Test
   void theHeartbeatTimerBelongsToConnectedAndEndsWithIt() throws Exception {
     SessionClient c = client();
