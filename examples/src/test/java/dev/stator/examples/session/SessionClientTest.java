@@ -445,6 +445,18 @@ class SessionClientTest {
     assertThat(c.ledger().open()).isZero();
   }
 
+  @Test
+  void theHeartbeatIntervalMustBePositiveAndTheTimeIsRequired() {
+    SessionClient.Builder b = SessionClient.builder(server.address());
+    assertThatThrownBy(() -> b.heartbeat(Duration.ZERO, MAX_MISSED))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("heartbeat interval must be positive: PT0S");
+    assertThatThrownBy(() -> b.heartbeat(EVERY, -1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("max missed PONGs must not be negative: -1");
+    assertThatThrownBy(() -> b.time(null)).isInstanceOf(NullPointerException.class);
+  }
+
   // ------------------------------------------------------------------ one session at a time
 
   @Test
