@@ -93,6 +93,7 @@ public final class RpcServer implements AutoCloseable {
   private final Server server;
   private final ExecutorService executor;
   private final Map<String, ServedMachine<?>> machines;
+  private final Object streamsLock = new Object(); // notified when a stream opens or ends
   private final List<Client> clients;
   private final int maxStreamsPerClient;
   private final Duration shutdownGrace;
@@ -103,7 +104,8 @@ public final class RpcServer implements AutoCloseable {
     this.shutdownGrace = b.shutdownGrace;
     Map<String, ServedMachine<?>> m = new LinkedHashMap<>();
     for (Exposure<?> e : b.exposed) {
-      m.put(e.machine.id(), new ServedMachine<>(e.machine, e.keys, b.stallBound));
+      m.put(e.machine.id(), new ServedMachine<>(e.machine, e.keys, b.stallBound,
+          this::streamsChanged));
     }
     this.machines = Map.copyOf(m);
     ServerCredentials credentials;
@@ -154,6 +156,30 @@ public final class RpcServer implements AutoCloseable {
     int n = 0;
     for (ServedMachine<?> m : machines.values()) n += m.subscriberCount();
     return n;
+  }
+
+  /**
+   * Waits until {@link #streams()} is {@code n}; returns false if it is not within
+   * {@code timeout}. For tests and shutdown scripts that wait for clients to attach or leave.
+   *
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public boolean awaitStreams(int n, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (streamsLock) {
+      while (streams() != n) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) return false;
+        TimeUnit.NANOSECONDS.timedWait(streamsLock, left);
+      }
+      return true;
+    }
+  }
+
+  private void streamsChanged() {
+    synchronized (streamsLock) {
+      streamsLock.notifyAll();
+    }
   }
 
   /**

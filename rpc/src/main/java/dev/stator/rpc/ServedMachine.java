@@ -48,11 +48,14 @@ final class ServedMachine<S> {
   final Map<String, Key<?>> keys;
   private final Duration stallBound;
   private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+  private final Runnable subscribersChanged; // told after every change of `subscribers`
   private final long implicitExceptionIndex; // -1 unless Exception has no S (enum schemas)
   private volatile @Nullable Thread watcher;
   private volatile boolean stopping;
 
-  ServedMachine(Machine<S> machine, List<Key<?>> keys, Duration stallBound) {
+  ServedMachine(Machine<S> machine, List<Key<?>> keys, Duration stallBound,
+      Runnable subscribersChanged) {
+    this.subscribersChanged = subscribersChanged;
     this.machine = machine;
     this.id = machine.id();
     Map<String, Key<?>> k = new LinkedHashMap<>();
@@ -87,6 +90,7 @@ final class ServedMachine<S> {
       s.end(Status.UNAVAILABLE.withDescription("server stopping"));
     }
     subscribers.clear();
+    subscribersChanged.run();
   }
 
   @Nullable Thread watcherThread() {
@@ -104,14 +108,17 @@ final class ServedMachine<S> {
     s.out.onNext(Wire.encode(new Wire.Update(new Wire.Hello(schema.hash(), schema.data()), null,
         null)));
     subscribers.add(s);
+    subscribersChanged.run();
     s.out.setOnCancelHandler(() -> {
       subscribers.remove(s);
       s.cancelled();
+      subscribersChanged.run();
     });
     s.out.setOnReadyHandler(s::drain);
     if (machine.isClosed()) {
       s.close("machine " + id + " is closed");
       subscribers.remove(s);
+      subscribersChanged.run();
       return;
     }
     s.offer(machine.snapshot());
@@ -157,6 +164,7 @@ final class ServedMachine<S> {
           s.end(Status.RESOURCE_EXHAUSTED.withDescription("client '" + s.client
               + "' fell behind on machine " + id + " (no read for " + stallBound
               + " with updates pending); disconnected, reattach to resync"));
+          subscribersChanged.run();
         }
       }
     }
@@ -169,6 +177,7 @@ final class ServedMachine<S> {
   private void closed() {
     for (Subscriber s : subscribers) s.close("machine " + id + " is closed");
     subscribers.clear();
+    subscribersChanged.run();
   }
 
   // ------------------------------------------------------------------ mutate

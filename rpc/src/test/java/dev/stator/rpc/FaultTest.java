@@ -244,7 +244,7 @@ class FaultTest {
       List<String> odds = names.stream().filter(n -> !evens.contains(n)).toList();
       AtomicInteger transitions = new AtomicInteger();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      Fixture.eventually("both streams open", () -> server.streams() == 2);
+      assertThat(server.awaitStreams(2, Duration.ofSeconds(15))).as("both streams open").isTrue();
       while (server.streams() == 2 && System.nanoTime() < deadline) {
         // every set() runs at once on this thread: the machine is never held up by the client
         Result r = m.set(transitions.getAndIncrement() % 2 == 0 ? evens : odds,

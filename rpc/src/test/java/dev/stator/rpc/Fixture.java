@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 /** Shared test fixture: a schema, tokens, raw calls, thread checks. */
@@ -122,29 +121,31 @@ final class Fixture {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(Thread::isAlive)
         .map(Thread::getName)
-        .filter(n -> n.startsWith("grpc") || n.startsWith("stator-rpc"))
+        .filter(Fixture::isTransport)
         .collect(Collectors.toSet());
   }
 
-  /** Polls (bounded) until {@code condition} holds; fails with {@code what}. */
-  static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("never: " + what);
-      Thread.sleep(20); // polling a condition with a deadline, not waiting for things to settle
-    }
+  private static boolean isTransport(String name) {
+    return name.startsWith("grpc") || name.startsWith("stator-rpc");
   }
 
   /**
-   * Asserts that no transport thread started after {@code before} is alive (the shared Netty
-   * event loops of grpc end about a second after their last user).
+   * Asserts that no transport thread started after {@code before} is alive: joins each (the
+   * shared Netty event loops of grpc end about a second after their last user), up to 15 s in
+   * all, then looks again for any started meanwhile.
    */
   static void noThreadsLeft(Set<String> before) throws InterruptedException {
-    eventually("transport threads end", () -> {
-      Set<String> now = new java.util.HashSet<>(transportThreads());
-      now.removeAll(before);
-      return now.isEmpty();
-    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    for (;;) {
+      List<Thread> left = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> isTransport(t.getName()) && !before.contains(t.getName())).toList();
+      if (left.isEmpty()) break;
+      for (Thread t : left) {
+        long ms = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (ms <= 0) throw new AssertionError("transport threads still alive: " + left);
+        t.join(ms);
+      }
+    }
     assertThat(transportThreads()).isSubsetOf(before);
   }
 

@@ -76,7 +76,8 @@ class PipesTest {
       lamp.when(Lamp.Powered).await(Duration.ofSeconds(5));
       door.add(Door.Open); // Closed (and Locked) end: the pipe ends with Closed's scope
       Pipes.Pipe first = made.get();
-      Fixture.eventually("the pipe ends", () -> !first.isOpen());
+      door.whenIdle().await(Duration.ofSeconds(5)); // Closed's scope has closed its resources
+      assertThat(first.isOpen()).as("the pipe ends with Closed's scope").isFalse();
       lamp.remove(Lamp.Powered);
       door.add(Door.Closed); // a new activation of Closed makes a new pipe
       assertThat(made.get()).isNotSameAs(first);

@@ -46,7 +46,7 @@ class RemoteMachineTest {
   @AfterEach
   void stop() throws Exception {
     client.close();
-    Fixture.eventually("streams end", () -> server.streams() == 0);
+    assertThat(server.awaitStreams(0, Duration.ofSeconds(15))).as("streams end").isTrue();
     server.close();
     Fixture.ownThreadsEnded(server);
     door.close();
@@ -276,7 +276,8 @@ class RemoteMachineTest {
     assertThat(loop).isNotNull();
     loop.join(5_000);
     assertThat(loop.isAlive()).isFalse();
-    Fixture.eventually("the stream ends on the server", () -> server.streams() == 0);
+    assertThat(server.awaitStreams(0, Duration.ofSeconds(15))).as("the stream ends on the server")
+        .isTrue();
   }
 
   @Test
