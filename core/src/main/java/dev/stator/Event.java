@@ -33,8 +33,8 @@ public final class Event<S> {
   boolean finalPhase;
   String refusal = ""; // why the transition was refused, once it was
   long queueTick; // mutations processed before this transition
-  long nanos; // the machine's time at the start, when `timed`
-  boolean timed;
+  long nanos; // the machine's time, once read in this transition (`timed`)
+  boolean timed; // reset when the transition starts
 
   Event(MachineImpl<S> machine) {
     this.machine = machine;
@@ -69,12 +69,18 @@ public final class Event<S> {
   }
 
   /**
-   * The machine's time ({@code Builder.time}, spec TM1) in nanoseconds when this transition
-   * started, for tracers measuring it; stamped while the machine has a tracer, otherwise read
-   * from the machine's time at this call.
+   * The machine's time ({@code Builder.time}, spec TM1) in nanoseconds at the start of this
+   * transition, for tracers measuring it: read from the machine's time at the first call in
+   * this transition (a tracer's {@code transitionStart} makes it as the transition starts) and
+   * the same value at every later call, so the tracers of one machine share one clock read and
+   * a machine whose tracers never ask pays none.
    */
   public long nanoTime() {
-    return timed ? nanos : machine.config.time.nanoTime();
+    if (!timed) {
+      nanos = machine.config.time.nanoTime();
+      timed = true;
+    }
+    return nanos;
   }
 
   /**

@@ -67,8 +67,7 @@ final class Transition {
       e.state = -1;
       e.refusal = "";
       e.queueTick = m.state.queueTickForDrainer();
-      e.timed = m.config.tracing;
-      if (e.timed) e.nanos = m.config.time.nanoTime();
+      e.timed = false; // nanoTime() reads the machine's time once, when first asked
     } else {
       ++m.transitions;
     }
@@ -291,6 +290,7 @@ final class Transition {
       e = g.event;
       if (e == null) g.event = e = new Event<>(m);
       e.kind = MutationKind.CLOSE;
+      e.timed = false;
       e.id = ++m.transitions;
       e.called = 0;
       e.before = before;
