@@ -8,9 +8,10 @@ import java.util.Arrays;
 final class WaitRegistry {
   /* Design.
    *
-   * `waits[0..count)` is an array guarded by the registry's own private `lock`, never the
-   * machine's monitor, so no user code that locks the machine can block a registration. Each
-   * registered wait knows its slot (MachineWait.slot, guarded by `lock`): add appends (the array
+   * `waits[0..count)` is an array guarded by the registry's own monitor (the registry is private
+   * to its machine; never the machine's monitor), so no user code that locks the machine can
+   * block a registration. Each
+   * registered wait knows its slot (MachineWait.slot, guarded by this): add appends (the array
    * doubles when full), remove moves the last wait into the freed slot, so both are O(1) and n
    * registrations cost O(n), not O(n^2) as a copy-on-write array did. `size` mirrors `count` as
    * a volatile for the lock-free isEmpty() the draining thread asks after every transition.
@@ -29,18 +30,17 @@ final class WaitRegistry {
 
   private static final MachineWait[] NONE = new MachineWait[0];
 
-  private final Object lock = new Object();
-  private MachineWait[] waits = NONE; // guarded by lock
-  private int count; // guarded by lock
+  private MachineWait[] waits = NONE; // guarded by this
+  private int count; // guarded by this
   private volatile int size; // count, for lock-free reads
-  private boolean closed; // guarded by lock
+  private boolean closed; // guarded by this
 
   /**
    * Registers a wait that does not hold yet; returns false if the registry is closed (the
    * caller fails the wait).
    */
   boolean add(MachineWait w) {
-    synchronized (lock) {
+    synchronized (this) {
       if (closed) return false;
       if (count == waits.length) waits = Arrays.copyOf(waits, Math.max(4, count * 2));
       w.slot = count;
@@ -52,7 +52,7 @@ final class WaitRegistry {
 
   /** Unregisters {@code w} if it is registered; O(1). */
   void remove(MachineWait w) {
-    synchronized (lock) {
+    synchronized (this) {
       int k = w.slot;
       if (k < 0 || k >= count || waits[k] != w) return;
       take(k);
@@ -84,7 +84,7 @@ final class WaitRegistry {
     if (size == 0) return;
     MachineWait[] held = null;
     int n = 0;
-    synchronized (lock) {
+    synchronized (this) {
       for (int k = count - 1; k >= 0; k--) { // backwards: take(k) moves a tested wait into k
         MachineWait w = waits[k];
         if (w.test(active, ticks)) {
@@ -118,7 +118,7 @@ final class WaitRegistry {
   void failAll(String machineId) {
     MachineWait[] ws;
     int n;
-    synchronized (lock) {
+    synchronized (this) {
       closed = true;
       ws = waits;
       n = count;
