@@ -1,0 +1,298 @@
+// Stator inspector page: plain JavaScript, no framework. Reads the JSON API, draws the schema as
+// SVG from the server's layout, and follows the event stream (/api/events).
+'use strict';
+
+const token = new URLSearchParams(location.search).get('token');
+const SVG = 'http://www.w3.org/2000/svg';
+
+const state = {
+  machines: new Map(),   // id -> summary from /api/machines, kept up to date by records
+  selected: null,        // id of the machine shown
+  detail: null,          // /api/machines/{id} of the selected machine
+  records: new Map(),    // seq -> record of the selected machine
+  moment: null,          // null: live; else the transition id shown
+  loadToken: 0,          // drops answers of superseded loads
+  recent: [],            // the latest records from the event stream, merged into every load
+};
+const RECENT_MAX = 500;
+
+function url(path, params) {
+  const u = new URL(path, location.href);
+  for (const [k, v] of Object.entries(params || {})) u.searchParams.set(k, v);
+  if (token) u.searchParams.set('token', token);
+  return u;
+}
+
+async function api(path, params) {
+  const res = await fetch(url(path, params));
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error || res.statusText);
+  return body;
+}
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  return e;
+}
+
+function showError(err) {
+  const p = document.getElementById('error');
+  p.textContent = err ? String(err.message || err) : '';
+  p.hidden = !err;
+}
+
+// ------------------------------------------------------------------ machines
+
+async function loadMachines() {
+  const body = await api('api/machines');
+  document.getElementById('source').textContent = body.live ? 'live' : 'recording';
+  state.machines = new Map(body.machines.map(m => [m.id, m]));
+  renderMachines();
+  if (state.selected === null && body.machines.length > 0) {
+    await select(body.machines[0].id);
+  } else if (state.selected !== null && !state.machines.has(state.selected)) {
+    state.selected = null;
+    document.getElementById('detail').hidden = true;
+  }
+}
+
+function renderMachines() {
+  const ul = document.getElementById('machines');
+  ul.replaceChildren();
+  for (const m of state.machines.values()) {
+    const li = el('li', {class: 'machine' + (m.id === state.selected ? ' selected' : ''),
+        'data-id': m.id},
+      el('div', {class: 'id'}, m.id),
+      el('div', {class: 'meta'}, m.schema + (m.live ? '' : ' (recorded)') +
+          (m.queue ? ' \u00b7 queue ' + m.queue : '')),
+      el('div', {class: 'meta active-states'}, m.active.length ? m.active.join(', ') : '(none active)'));
+    if (m.lastError) li.append(el('div', {class: 'err'}, m.lastError));
+    li.addEventListener('click', () => select(m.id).catch(showError));
+    ul.append(li);
+  }
+  document.getElementById('no-machines').hidden = state.machines.size > 0;
+}
+
+async function select(id) {
+  const load = ++state.loadToken;
+  const detail = await api('api/machines/' + encodeURIComponent(id));
+  const recs = await api('api/machines/' + encodeURIComponent(id) + '/records', {since: 0});
+  if (load !== state.loadToken) return;
+  state.selected = id;
+  state.detail = detail;
+  state.records = new Map(recs.records.map(r => [r.seq, r]));
+  // a record that arrived while this load was on its way may be missing from its answer
+  for (const r of state.recent) if (r.machine === id) state.records.set(r.seq, r);
+  state.moment = null;
+  document.getElementById('detail').hidden = false;
+  document.getElementById('machine-id').textContent = detail.id;
+  document.getElementById('machine-schema').textContent = detail.schema + (detail.live ? '' : ' (recorded)');
+  drawDiagram(detail);
+  renderTimeline();
+  showLive();
+  renderMachines();
+}
+
+// ------------------------------------------------------------------ diagram
+
+function drawDiagram(d) {
+  const s = document.getElementById('diagram');
+  s.replaceChildren();
+  s.setAttribute('width', Math.ceil(d.layout.width));
+  s.setAttribute('height', Math.ceil(d.layout.height));
+  s.setAttribute('viewBox', `0 0 ${Math.ceil(d.layout.width)} ${Math.ceil(d.layout.height)}`);
+  const defs = svg('defs');
+  const marker = (id, path, color, refX) => {
+    const m = svg('marker', {id, viewBox: '0 0 10 10', refX: refX, refY: 5, markerWidth: 8,
+      markerHeight: 8, orient: 'auto-start-reverse'});
+    m.append(svg('path', {d: path, fill: color, stroke: color}));
+    defs.append(m);
+  };
+  marker('m-arrow', 'M0,0 L10,5 L0,10 z', '#5b6475', 10);
+  marker('m-bold', 'M0,0 L10,5 L0,10 z', '#37474f', 8);
+  marker('m-tee', 'M8,0 L8,10 L10,10 L10,0 z', '#b71c1c', 10);
+  marker('m-after', 'M0,0 L10,5 L0,10', '#7a7f8c', 10);
+  s.append(defs);
+  for (const e of d.edges) {
+    const pts = e.points.map(p => p.join(',')).join(' ');
+    const end = {require: 'm-arrow', add: 'm-bold', remove: 'm-tee', after: 'm-after'}[e.kind];
+    const line = svg('polyline', {points: pts, class: 'edge ' + e.kind, 'marker-end': `url(#${end})`,
+      'data-from': e.from, 'data-to': e.to});
+    if (e.mutual) line.setAttribute('marker-start', 'url(#m-tee)');
+    const title = svg('title');
+    title.textContent = e.from + ' ' + (e.kind === 'remove' && e.mutual ? 'and ' + e.to +
+        ' remove each other' : {require: 'requires', add: 'adds', remove: 'removes',
+        after: 'runs after'}[e.kind] + ' ' + e.to);
+    line.append(title);
+    s.append(line);
+  }
+  for (const n of d.nodes) {
+    const g = svg('g', {class: 'node' + (n.auto ? ' auto' : '') + (n.multi ? ' multi' : ''),
+      'data-state': n.name, transform: `translate(${n.x},${n.y})`});
+    if (n.multi) g.append(svg('rect', {x: 3, y: 3, width: n.width, height: n.height, rx: 6}));
+    g.append(svg('rect', {class: 'box', width: n.width, height: n.height, rx: 6}));
+    const label = svg('text', {x: n.width / 2, y: n.height / 2 + (n.auto || n.multi ? 0 : 4),
+      'text-anchor': 'middle'});
+    label.textContent = n.name;
+    g.append(label);
+    const flags = [n.auto ? 'auto' : '', n.multi ? 'multi' : ''].filter(Boolean).join(', ');
+    if (flags) {
+      const f = svg('text', {class: 'flag', x: n.width / 2, y: n.height - 5, 'text-anchor': 'middle'});
+      f.textContent = flags;
+      g.append(f);
+    }
+    const title = svg('title');
+    title.textContent = n.name + (n.tags.length ? ' [' + n.tags.join(', ') + ']' : '');
+    g.append(title);
+    s.append(g);
+  }
+}
+
+function highlight(active, added, removed, names, ticks) {
+  const on = new Set(active);
+  for (const g of document.querySelectorAll('#diagram .node')) {
+    const name = g.getAttribute('data-state');
+    g.classList.toggle('active', on.has(name));
+    g.classList.toggle('added', (added || []).includes(name));
+    g.classList.toggle('removed', (removed || []).includes(name));
+  }
+  if (names && ticks) {
+    document.getElementById('clocks').textContent = 'clocks: ' +
+        names.map((n, i) => n + ' ' + ticks[i]).join(' \u00b7 ');
+  }
+}
+
+function latestRecord() {
+  let last = null;
+  for (const r of state.records.values()) if (last === null || r.seq > last.seq) last = r;
+  return last;
+}
+
+function showLive() {
+  state.moment = null;
+  const m = document.getElementById('moment');
+  m.textContent = 'live';
+  m.classList.remove('past');
+  document.getElementById('live').hidden = true;
+  for (const tr of document.querySelectorAll('#timeline tr.selected')) tr.classList.remove('selected');
+  const last = latestRecord();
+  const d = state.detail;
+  if (last === null) {
+    highlight(d.active, [], [], d.names, d.ticks);
+  } else {
+    highlight(last.after, last.added, last.removed, d.names, last.ticks);
+  }
+}
+
+async function showMoment(record) {
+  const load = ++state.loadToken;
+  const at = await api('api/machines/' + encodeURIComponent(state.selected) + '/at/' + record.id);
+  if (load !== state.loadToken) return;
+  state.moment = record.id;
+  const m = document.getElementById('moment');
+  m.textContent = 'after transition #' + record.id + ' (' + record.kind + ' ' +
+      record.called.join(', ') + ', ' + record.status + ')';
+  m.classList.add('past');
+  document.getElementById('live').hidden = false;
+  for (const tr of document.querySelectorAll('#timeline tbody tr')) {
+    tr.classList.toggle('selected', tr.getAttribute('data-transition') === String(record.id));
+  }
+  highlight(at.active, record.added, record.removed, at.names, at.ticks);
+}
+
+// ------------------------------------------------------------------ timeline
+
+function row(r) {
+  const changes = el('td', {class: 'changes'});
+  for (const s of r.added) changes.append(el('span', {class: 'plus'}, '+' + s + ' '));
+  for (const s of r.removed) changes.append(el('span', {class: 'minus'}, '\u2212' + s + ' '));
+  const why = r.reason || r.error || '';
+  const tr = el('tr', {class: 'transition ' + r.status.toLowerCase(), 'data-transition': r.id,
+      'data-seq': r.seq},
+    el('td', {}, String(r.id)), el('td', {class: 'kind'}, r.kind),
+    el('td', {class: 'called'}, r.called.join(', ')), changes,
+    el('td', {class: 'result'}, r.status), el('td', {class: 'reason'}, why),
+    el('td', {class: 'time'}, r.wall.replace('T', ' ').replace('Z', '')));
+  tr.addEventListener('click', () => showMoment(r).catch(showError));
+  return tr;
+}
+
+function renderTimeline() {
+  const body = document.querySelector('#timeline tbody');
+  const recs = [...state.records.values()].sort((a, b) => b.seq - a.seq);
+  body.replaceChildren(...recs.map(row));
+}
+
+function addRecord(r) {
+  state.recent.push(r);
+  if (state.recent.length > RECENT_MAX) state.recent.shift();
+  const m = state.machines.get(r.machine);
+  if (m === undefined) {
+    loadMachines().catch(showError);
+    return;
+  }
+  if (m.live) {
+    m.active = r.after;
+    renderMachines();
+  }
+  if (r.machine !== state.selected || state.records.has(r.seq)) return;
+  state.records.set(r.seq, r);
+  const body = document.querySelector('#timeline tbody');
+  const tr = row(r);
+  // newest first: insert before the first row with a smaller sequence
+  let before = null;
+  for (const other of body.children) {
+    if (Number(other.getAttribute('data-seq')) < r.seq) { before = other; break; }
+  }
+  body.insertBefore(tr, before);
+  if (state.moment === null) showLive();
+}
+
+// ------------------------------------------------------------------ events
+
+async function reloadAll() {
+  await loadMachines();
+  if (state.selected !== null) {
+    const moment = state.moment;
+    await select(state.selected);
+    if (moment !== null) {
+      const r = [...state.records.values()].find(x => x.id === moment);
+      if (r) await showMoment(r);
+    }
+  }
+}
+
+function connect() {
+  const conn = document.getElementById('conn');
+  const events = new EventSource(url('api/events'));
+  events.addEventListener('hello', () => {
+    conn.textContent = 'connected';
+    conn.classList.add('open');
+    reloadAll().catch(showError);
+  });
+  events.addEventListener('resync', () => {
+    conn.textContent = 'resynchronised';
+    state.recent = [];
+    reloadAll().catch(showError);
+  });
+  events.addEventListener('machines', () => loadMachines().catch(showError));
+  events.addEventListener('record', e => addRecord(JSON.parse(e.data)));
+  events.onerror = () => {
+    conn.textContent = 'reconnecting';
+    conn.classList.remove('open');
+  };
+}
+
+document.getElementById('live').addEventListener('click', () => showLive());
+document.getElementById('export').href = url('api/export');
+connect(); // its first event, hello, loads everything

@@ -1,0 +1,240 @@
+package dev.stator.inspect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stator.Machine;
+import dev.stator.Snapshot;
+import dev.stator.Status;
+import dev.stator.history.History;
+import dev.stator.history.Recording;
+import dev.stator.history.Timeline;
+import dev.stator.history.TransitionRecord;
+import dev.stator.inspect.Doors.Door;
+import java.io.StringReader;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The JSON API against a real server on an ephemeral loopback port. */
+class InspectorApiTest {
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final AtomicBoolean jammed = new AtomicBoolean();
+  private History history;
+  private Machine<Door> door;
+  private Inspector inspector;
+
+  @BeforeEach
+  void start() {
+    history = History.builder().capacity(100).build();
+    door = Doors.door(history, jammed);
+    inspector = Inspector.builder().history(history).start();
+  }
+
+  @AfterEach
+  void stop() {
+    inspector.close();
+    door.close();
+    http.close();
+  }
+
+  record Answer(int status, String body) {
+    Map<String, Object> json() {
+      return TestJson.object(body);
+    }
+  }
+
+  Answer get(String path) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        + inspector.port() + path)).build(), HttpResponse.BodyHandlers.ofString());
+    return new Answer(r.statusCode(), r.body());
+  }
+
+  String path(Machine<?> m) {
+    return "/api/machines/" + URLEncoder.encode(m.id(), StandardCharsets.UTF_8);
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Map<String, Object>> list(Object o) {
+    return (List<Map<String, Object>>) o;
+  }
+
+  @Test
+  void startsOnAnEphemeralLoopbackPort() {
+    assertThat(inspector.port()).isPositive();
+    assertThat(inspector.url()).hasToString("http://127.0.0.1:" + inspector.port() + "/");
+  }
+
+  @Test
+  void machinesListsIdSchemaActiveStatesQueueAndError() throws Exception {
+    door.add(Door.Closed);
+    door.addError(new IllegalStateException("hinge \"squeaks\"\n"));
+    Answer a = get("/api/machines");
+    assertThat(a.status()).isEqualTo(200);
+    Map<String, Object> body = a.json();
+    assertThat(body).containsEntry("live", true);
+    Map<String, Object> m = list(body.get("machines")).stream()
+        .filter(x -> x.get("id").equals(door.id())).findFirst().orElseThrow();
+    assertThat(m).containsEntry("schema", "Door").containsEntry("queue", 0L)
+        .containsEntry("live", true)
+        .containsEntry("lastError", "java.lang.IllegalStateException: hinge \"squeaks\"\n")
+        .containsEntry("active", List.of("Closed", "Ready", "Exception"));
+  }
+
+  @Test
+  void machineIsItsSchemaAsNodesAndEdgesWithKindsFlagsAndLayout() throws Exception {
+    door.add(Door.Closed);
+    Map<String, Object> m = get(path(door)).json();
+    assertThat(m).containsEntry("id", door.id()).containsEntry("schema", "Door")
+        .containsEntry("active", List.of("Closed", "Ready"));
+    List<Map<String, Object>> nodes = list(m.get("nodes"));
+    assertThat(nodes).extracting(n -> n.get("name"))
+        .containsExactly("Open", "Closed", "Locked", "Ready", "Alarm", "Exception");
+    Map<String, Object> ready = nodes.get(3);
+    assertThat(ready).containsEntry("auto", true).containsEntry("multi", false)
+        .containsEntry("require", List.of("Closed"));
+    assertThat(nodes.get(4)).containsEntry("multi", true).containsEntry("auto", false);
+    for (Map<String, Object> n : nodes) {
+      assertThat(((Number) n.get("width")).doubleValue()).isPositive();
+      assertThat(((Number) n.get("x")).doubleValue()).isNotNegative();
+    }
+    // the layout spreads the states: no two boxes at the same place
+    assertThat(nodes).extracting(n -> n.get("x") + "," + n.get("y")).doesNotHaveDuplicates();
+    Map<String, Object> size = (Map<String, Object>) m.get("layout");
+    assertThat(((Number) size.get("width")).doubleValue()).isPositive();
+    List<Map<String, Object>> edges = list(m.get("edges"));
+    assertThat(edges).extracting(e -> e.get("from") + " " + e.get("kind") + " " + e.get("to")
+        + (Boolean.TRUE.equals(e.get("mutual")) ? " mutual" : "")).containsExactly(
+        "Open remove Closed mutual", "Open remove Locked", "Locked require Closed",
+        "Locked add Alarm", "Ready require Closed", "Ready after Closed");
+    for (Map<String, Object> e : edges) assertThat((List<?>) e.get("points")).hasSizeGreaterThan(1);
+  }
+
+  @Test
+  void recordsSinceASequenceNumber() throws Exception {
+    door.add(Door.Closed);
+    door.add(Door.Locked);
+    jammed.set(true);
+    assertThat(door.add(Door.Open).status()).isEqualTo(Status.CANCELED);
+    List<TransitionRecord> kept = history.recording().timeline(door.id()).records();
+
+    Map<String, Object> all = get(path(door) + "/records").json();
+    List<Map<String, Object>> rs = list(all.get("records"));
+    assertThat(rs).extracting(r -> ((Number) r.get("seq")).longValue())
+        .containsExactlyElementsOf(kept.stream().map(TransitionRecord::sequence).toList());
+    Map<String, Object> refused = rs.get(rs.size() - 1);
+    assertThat(refused).containsEntry("status", "CANCELED").containsEntry("kind", "add")
+        .containsEntry("called", List.of("Open")).containsEntry("added", List.of())
+        .containsEntry("machine", door.id());
+    assertThat((String) refused.get("reason")).isNotBlank();
+    Map<String, Object> lock = rs.stream().filter(r -> r.get("called").equals(List.of("Locked")))
+        .findFirst().orElseThrow();
+    assertThat(lock).containsEntry("added", List.of("Locked", "Alarm"))
+        .containsEntry("status", "EXECUTED");
+    assertThat(all.get("next")).isEqualTo(kept.get(kept.size() - 1).sequence() + 1);
+
+    long second = kept.get(1).sequence();
+    Map<String, Object> since = get(path(door) + "/records?since=" + second).json();
+    assertThat(list(since.get("records"))).extracting(r -> ((Number) r.get("seq")).longValue())
+        .containsExactlyElementsOf(kept.subList(1, kept.size()).stream()
+            .map(TransitionRecord::sequence).toList());
+    Map<String, Object> none = get(path(door) + "/records?since=" + (second + 1000)).json();
+    assertThat(list(none.get("records"))).isEmpty();
+    assertThat(none.get("next")).isEqualTo(second + 1000);
+  }
+
+  @Test
+  void snapshotAtATransitionIsTheTimelines() throws Exception {
+    door.add(Door.Closed);
+    door.add(Door.Locked);
+    door.add(Door.Open);
+    Timeline t = history.recording().timeline(door.id());
+    TransitionRecord lock = t.latest("Locked").orElseThrow();
+    Snapshot then = t.snapshotAt(lock.transitionId());
+
+    Map<String, Object> at = get(path(door) + "/at/" + lock.transitionId()).json();
+    assertThat(at).containsEntry("transition", lock.transitionId())
+        .containsEntry("active", then.activeNames()).containsEntry("time", then.time());
+    assertThat(then.activeNames()).contains("Locked", "Closed");
+    assertThat(at.get("ticks")).isEqualTo(
+        java.util.Arrays.stream(then.ticks()).boxed().toList());
+    Map<String, Object> start = get(path(door) + "/at/0").json();
+    assertThat(start).containsEntry("active", List.of());
+  }
+
+  @Test
+  void anUnknownMachineIs404AndNamesIt() throws Exception {
+    for (String p : List.of("/api/machines/nope%20door", "/api/machines/nope%20door/records",
+        "/api/machines/nope%20door/at/1")) {
+      Answer a = get(p);
+      assertThat(a.status()).as(p).isEqualTo(404);
+      assertThat((String) a.json().get("error")).as(p).contains("'nope door'")
+          .contains(door.id());
+    }
+    door.add(Door.Closed);
+    Answer missing = get(path(door) + "/at/999");
+    assertThat(missing.status()).isEqualTo(404);
+    assertThat((String) missing.json().get("error")).contains("transition 999");
+  }
+
+  @Test
+  void badNumbersAre400() throws Exception {
+    Answer a = get(path(door) + "/records?since=abc");
+    assertThat(a.status()).isEqualTo(400);
+    assertThat((String) a.json().get("error")).isEqualTo(
+        "since must be a whole number of at least 0: 'abc'");
+    Answer b = get(path(door) + "/records?since=-3");
+    assertThat(b.status()).isEqualTo(400);
+    assertThat((String) b.json().get("error")).contains("since").contains("-3");
+    Answer c = get(path(door) + "/at/x1");
+    assertThat(c.status()).isEqualTo(400);
+    assertThat((String) c.json().get("error")).contains("transition").contains("'x1'");
+  }
+
+  @Test
+  void exportIsTheHistorysJsonLines() throws Exception {
+    door.add(Door.Closed);
+    door.add(Door.Locked);
+    Answer a = get("/api/export");
+    assertThat(a.status()).isEqualTo(200);
+    Recording back = Recording.read(new StringReader(a.body()));
+    assertThat(back.timeline(door.id()).records()).extracting(TransitionRecord::toString)
+        .containsExactlyElementsOf(history.recording().timeline(door.id()).records().stream()
+            .map(TransitionRecord::toString).toList());
+  }
+
+  @Test
+  void aRecordingOpensAsAFixedSource() throws Exception {
+    door.add(Door.Closed);
+    door.add(Door.Locked);
+    Recording rec = Recording.read(new StringReader(history.recording().toJsonLines()));
+    String id = door.id();
+    door.close();
+    try (Inspector fixed = Inspector.builder().recording(rec).start()) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + fixed.port() + "/api/machines")).build(), HttpResponse.BodyHandlers.ofString());
+      Map<String, Object> body = TestJson.object(r.body());
+      assertThat(body).containsEntry("live", false);
+      assertThat(list(body.get("machines"))).singleElement().satisfies(m -> assertThat(m)
+          .containsEntry("id", id).containsEntry("live", false)
+          .containsEntry("active", List.of("Closed", "Locked", "Ready", "Alarm")));
+    }
+  }
+
+  @Test
+  void thePageAndItsScriptsAreServed() throws Exception {
+    Answer page = get("/");
+    assertThat(page.status()).isEqualTo(200);
+    assertThat(page.body()).contains("<title>Stator inspector</title>");
+    assertThat(get("/app.js").body()).contains("EventSource");
+    assertThat(get("/style.css").status()).isEqualTo(200);
+  }
+}
