@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -241,6 +242,45 @@ public final class Schema<S> {
    */
   public String hash() {
     return hash;
+  }
+
+  /**
+   * Explains how a machine of this schema resolves a mutation from an active set (spec R1–R6):
+   * the target, whether resolution accepts it and why not, and every step, reported by the
+   * engine's own resolution code. Pure: no machine is involved and no handler runs, so a
+   * mutation that resolution accepts may still be refused by a handler.
+   *
+   * @param kind {@code ADD}, {@code REMOVE}, {@code SET}, {@code AUTO} (resolved once, like
+   *     {@code ADD}) or {@code CLOSE}; a toggle is the add or remove it runs as
+   * @param called the called states' names in the caller's order (the order decides between
+   *     called states that remove each other, R4)
+   * @param active the names of the active states before
+   * @throws IllegalArgumentException for an unknown state name (the message names it) or a
+   *     state named twice in {@code called}
+   */
+  public Resolution explain(MutationKind kind, List<String> called, Collection<String> active) {
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(called, "called");
+    Objects.requireNonNull(active, "active");
+    byte[] order = new byte[called.size()];
+    long calledMask = 0;
+    int k = 0;
+    for (String n : called) {
+      int i = indexOfName(Objects.requireNonNull(n, "called state"));
+      if ((calledMask >>> i & 1) != 0) {
+        throw new IllegalArgumentException("state '" + n + "' is called twice");
+      }
+      calledMask |= 1L << i;
+      order[k++] = (byte) i;
+    }
+    long before = 0;
+    for (String n : active) before |= 1L << indexOfName(Objects.requireNonNull(n, "active state"));
+    Resolution.Collector x = new Resolution.Collector(this);
+    long target = Resolver.resolve(this, kind, calledMask, order, before, x);
+    boolean accepted = kind == MutationKind.REMOVE || kind == MutationKind.AUTO
+        || kind == MutationKind.CLOSE || (calledMask & ~target) == 0;
+    return new Resolution(kind, List.copyOf(called), namesOf(before), namesOf(target), accepted,
+        accepted ? null : Resolver.refusal(this, calledMask & ~target, target), x.steps);
   }
 
   @Override

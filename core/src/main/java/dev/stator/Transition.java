@@ -72,7 +72,7 @@ final class Transition {
       ++m.transitions;
     }
     if (!accepted) {
-      g.refusal = refusalOf(m.schema, called & ~target, target);
+      g.refusal = Resolver.refusal(m.schema, called & ~target, target);
       if (m.config.tracing) {
         Event<S> ev = e;
         ev.refusal = g.refusal;
@@ -119,17 +119,6 @@ final class Transition {
   }
 
   /** Why the relations refused the called states {@code missing} (spec R6). */
-  private static String refusalOf(Schema<?> schema, long missing, long target) {
-    int i = Long.numberOfTrailingZeros(missing);
-    String name = schema.names[i];
-    long needs = schema.require[i] & ~target;
-    if (needs != 0) return name + " requires " + String.join(", ", schema.namesOf(needs));
-    long by = schema.removedBy[i] & target;
-    if (by == 0) by = schema.remove[i] & target; // it lost a mutual removal
-    if (by != 0) return name + " is removed by " + String.join(", ", schema.namesOf(by));
-    return name + " did not resolve";
-  }
-
   private static <S> boolean negotiate(MachineImpl<S> m, Generation<S> g, Handlers h,
       Event<S> e, long exiting, long entering, long again, long before, boolean changes) {
     Binder.Source[] src = h.sources;

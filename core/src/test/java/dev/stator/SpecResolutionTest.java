@@ -435,4 +435,90 @@ class SpecResolutionTest {
       assertThat(m.activeNames()).containsExactly("Go", "Needed", "Eager", "Target");
     }
   }
+
+  // ---------------------------------------------------------------- R11 explanation
+
+  private static List<String> texts(Resolution r) {
+    return r.steps().stream().map(Resolution.Step::text).toList();
+  }
+
+  @Test
+  void R11_explainReportsPullsRequirementsAndRemovalsInOrder() {
+    Schema<String> s = Schema.named("Conn")
+        .state("Idle")
+        .state("Session", r -> r.remove("Idle"))
+        .state("Connecting", r -> r.add("Session").require("Session"))
+        .state("Logged", r -> r.require("Auth"))
+        .state("Auth")
+        .build();
+    Resolution r = s.explain(MutationKind.ADD, List.of("Connecting", "Logged"), List.of("Idle"));
+    assertThat(r.target()).containsExactly("Session", "Connecting");
+    assertThat(r.accepted()).isFalse();
+    assertThat(r.refusal()).isEqualTo("Logged requires Auth");
+    assertThat(texts(r)).containsExactly(
+        "Connecting is called (R1)",
+        "Logged is called (R1)",
+        "Connecting adds Session (R2)",
+        "Logged is dropped: it requires Auth (R3)",
+        "Idle is dropped: Session removes it (R4)");
+    Resolution.Step pull = r.steps().get(2);
+    assertThat(pull).isEqualTo(new Resolution.Step("R2", Resolution.Change.PULLED, "Session",
+        "Connecting", "add"));
+  }
+
+  @Test
+  void R11_explainSkipsAConflictingSecondPassTarget() {
+    Schema<X> s = Schema.of(X.class)
+        .state(X.A, r -> r.add(X.B, X.C))
+        .state(X.C, r -> r.remove(X.B))
+        .state(X.D, r -> r.remove(X.C))
+        .build();
+    try (Machine<X> m = Machine.of(s).build()) {
+      m.add(X.D);
+      Resolution r = s.explain(MutationKind.ADD, List.of("A"), List.of("D"));
+      Result done = m.add(X.A);
+      assertThat(done.status()).isEqualTo(Status.EXECUTED);
+      assertThat(r.accepted()).isTrue();
+      assertThat(r.target()).isEqualTo(m.activeNames());
+      assertThat(r.steps()).extracting(Resolution.Step::change).contains(Resolution.Change.PULLED);
+      assertThat(texts(r)).contains("C is dropped: D removes it (R4)");
+    }
+  }
+
+  @Test
+  void R11_explainGivesTheRefusalAMachineGives() {
+    Schema<X> s = Schema.of(X.class).state(X.A, r -> r.remove(X.B)).build();
+    try (Machine<X> m = Machine.of(s).build()) {
+      m.add(X.A);
+      Result refused = m.add(X.B);
+      Resolution r = s.explain(MutationKind.ADD, List.of("B"), List.of("A"));
+      assertThat(r.accepted()).isFalse();
+      assertThat(r.refusal()).isEqualTo(refused.reason()).isEqualTo("B is removed by A");
+      assertThat(texts(r)).containsExactly("B is called (R1)", "B is dropped: A removes it (R4)");
+    }
+  }
+
+  @Test
+  void R11_explainOfRemoveSetAndClose() {
+    Schema<X> s = Schema.of(X.class).state(X.B, r -> r.require(X.A)).build();
+    assertThat(texts(s.explain(MutationKind.REMOVE, List.of("A"), List.of("A", "B"))))
+        .containsExactly("A is dropped by the call (R1)", "B is dropped: it requires A (R3)");
+    assertThat(texts(s.explain(MutationKind.SET, List.of("C"), List.of("A"))))
+        .containsExactly("C is called (R1)", "A is dropped: set does not name it (R1)");
+    Resolution close = s.explain(MutationKind.CLOSE, List.of(), List.of("A"));
+    assertThat(close.target()).isEmpty();
+    assertThat(close.accepted()).isTrue();
+    assertThat(texts(close)).containsExactly("A is dropped: the machine closes (R1)");
+  }
+
+  @Test
+  void R11_explainRefusesUnknownAndRepeatedStates() {
+    Schema<X> s = Schema.of(X.class).build();
+    assertThatThrownBy(() -> s.explain(MutationKind.ADD, List.of("Nope"), List.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown state 'Nope'");
+    assertThatThrownBy(() -> s.explain(MutationKind.ADD, List.of("A"), List.of("Zed")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown state 'Zed'");
+    assertThatThrownBy(() -> s.explain(MutationKind.ADD, List.of("A", "A"), List.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'A' is called twice");
+  }
 }
