@@ -1,5 +1,7 @@
 package dev.stator.inspect;
 
+import dev.stator.Resolution;
+import dev.stator.Schema;
 import dev.stator.Snapshot;
 import dev.stator.history.HandlerCall;
 import dev.stator.history.TransitionRecord;
@@ -45,6 +47,7 @@ final class Api {
   private final byte @Nullable [] token;
   private final Duration keepAlive;
   private final Map<String, SchemaLayout> layouts = new ConcurrentHashMap<>();
+  private final Map<String, Schema<String>> schemas = new ConcurrentHashMap<>(); // by hash
 
   Api(InspectorSource source, EventHub hub, @Nullable String token, Duration keepAlive) {
     this.source = source;
@@ -65,6 +68,9 @@ final class Api {
             records(id(req), number(req.query().first("since").orElse("0"), "since")))))
         .get("/api/machines/{id}/at/{transition}", guard((req, res) -> json(res,
             at(id(req), number(req.path().pathParameters().get("transition"), "transition")))))
+        .get("/api/machines/{id}/explain/{transition}", guard((req, res) -> json(res,
+            explain(id(req), number(req.path().pathParameters().get("transition"),
+                "transition")))))
         .get("/api/export", guard((req, res) -> {
           res.header(HeaderNames.CONTENT_TYPE, "application/x-ndjson; charset=utf-8");
           res.header(HeaderNames.CONTENT_DISPOSITION,
@@ -214,6 +220,34 @@ final class Api {
         .strings("active", s.activeNames()).strings("names", s.names())
         .longs("ticks", s.ticks()).field("time", s.time()).field("queueTick", s.queueTick())
         .endObject();
+  }
+
+  /**
+   * How resolution treated a recorded transition: {@link Schema#explain} of its kind, called
+   * states and before-state, by the schema rebuilt from the record's data (so it works for a
+   * recording as well as a live machine). A transition a handler refused shows resolution's
+   * acceptance and the record's reason.
+   */
+  JsonWriter explain(String id, long transition) {
+    find(id);
+    TransitionRecord r = source.records(id, 0).stream()
+        .filter(x -> x.transitionId() == transition).findFirst()
+        .orElseThrow(() -> new NoSuchElementException("machine '" + id + "' has no kept record"
+            + " of transition " + transition));
+    Schema<String> schema = schemas.computeIfAbsent(r.machine().schemaHash(),
+        h -> Schema.fromData(r.machine().schema()));
+    Resolution x = schema.explain(r.kind(), r.called(), r.before());
+    JsonWriter w = new JsonWriter().object().field("machine", id).field("transition", transition)
+        .field("kind", r.kind().name().toLowerCase(Locale.ROOT)).strings("called", x.called())
+        .strings("before", x.before()).strings("target", x.target())
+        .field("accepted", x.accepted()).field("refusal", x.refusal())
+        .field("status", r.status().name()).field("reason", r.reason()).name("steps").array();
+    for (Resolution.Step st : x.steps()) {
+      w.object().field("rule", st.rule()).field("change", st.change().name().toLowerCase(
+          Locale.ROOT)).field("state", st.state()).field("because", st.because())
+          .field("relation", st.relation()).field("text", st.text()).endObject();
+    }
+    return w.endArray().endObject();
   }
 
   static void record(JsonWriter w, TransitionRecord r) {

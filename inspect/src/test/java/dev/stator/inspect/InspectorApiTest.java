@@ -237,4 +237,31 @@ class InspectorApiTest {
     assertThat(get("/app.js").body()).contains("EventSource");
     assertThat(get("/style.css").status()).isEqualTo(200);
   }
+
+  @Test
+  void explainGivesTheResolutionStepsOfARecordedTransition() throws Exception {
+    door.add(Door.Locked); // Locked requires Closed: refused by resolution
+    door.add(Door.Closed);
+    jammed.set(true);
+    door.add(Door.Open); // accepted by resolution, refused by its enter handler
+    Map<String, Object> refused = get(path(door) + "/explain/1").json();
+    assertThat(refused).containsEntry("transition", 1L).containsEntry("kind", "add")
+        .containsEntry("accepted", false).containsEntry("refusal", "Locked requires Closed")
+        .containsEntry("status", "CANCELED").containsEntry("reason", "Locked requires Closed");
+    assertThat(list(refused.get("steps"))).extracting(st -> st.get("text")).containsExactly(
+        "Locked is called (R1)", "Locked adds Alarm (R2)",
+        "Locked is dropped: it requires Closed (R3)");
+    assertThat(list(refused.get("steps")).get(1)).containsEntry("rule", "R2")
+        .containsEntry("change", "pulled").containsEntry("state", "Alarm")
+        .containsEntry("because", "Locked").containsEntry("relation", "add");
+    long open = history.recording().timeline(door.id()).find(r -> r.called().equals(
+        List.of("Open"))).get(0).transitionId();
+    Map<String, Object> byHandler = get(path(door) + "/explain/" + open).json();
+    assertThat(byHandler).containsEntry("accepted", true).containsEntry("status", "CANCELED")
+        .containsEntry("reason", "handler openEnter refused");
+    assertThat(byHandler.get("target")).isEqualTo(List.of("Open"));
+    Answer missing = get(path(door) + "/explain/999");
+    assertThat(missing.status()).isEqualTo(404);
+    assertThat(missing.json().get("error")).asString().contains("no kept record of transition 999");
+  }
 }

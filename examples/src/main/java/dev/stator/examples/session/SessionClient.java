@@ -8,6 +8,7 @@ import dev.stator.Result;
 import dev.stator.Schema;
 import dev.stator.StateScope;
 import dev.stator.Time;
+import dev.stator.Tracer;
 import dev.stator.Wait;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -206,6 +207,8 @@ public final class SessionClient implements AutoCloseable {
         .scopeCloseTimeout(b.scopeCloseTimeout);
     if (b.threadFactory != null) m.threadFactory(b.threadFactory);
     if (b.log) m.log();
+    for (Tracer t : b.tracers) m.tracer(t);
+    if (b.listed) m.listed();
     this.machine = m.build();
   }
 
@@ -468,6 +471,8 @@ public final class SessionClient implements AutoCloseable {
     Leases leases = Leases.process();
     ResourceLedger ledger = new ResourceLedger();
     boolean log;
+    boolean listed;
+    final java.util.List<Tracer> tracers = new java.util.ArrayList<>();
     Hooks hooks = Hooks.NONE;
 
     Builder(InetSocketAddress address) {
@@ -546,6 +551,18 @@ public final class SessionClient implements AutoCloseable {
     /** Logs one line per transition (the machine's log tracer). */
     public Builder log(boolean log) {
       this.log = log;
+      return this;
+    }
+
+    /** Adds a tracer to the client's machine (a history's, for the inspector). */
+    public Builder tracer(Tracer tracer) {
+      tracers.add(Objects.requireNonNull(tracer, "tracer"));
+      return this;
+    }
+
+    /** Lists the client's machine in {@code Machine.listed()}, where the inspector finds it. */
+    public Builder listed() {
+      this.listed = true;
       return this;
     }
 

@@ -185,6 +185,7 @@ function showLive() {
   m.classList.remove('past');
   document.getElementById('live').hidden = true;
   for (const tr of document.querySelectorAll('#timeline tr.selected')) tr.classList.remove('selected');
+  document.getElementById('transition').hidden = true;
   const last = latestRecord();
   const d = state.detail;
   if (last === null) {
@@ -208,6 +209,28 @@ async function showMoment(record) {
     tr.classList.toggle('selected', tr.getAttribute('data-transition') === String(record.id));
   }
   highlight(at.active, record.added, record.removed, at.names, at.ticks);
+  await showTransition(record, load);
+}
+
+// The selected transition: why it ran or was refused, step by step, and its handler calls.
+async function showTransition(record, load) {
+  const x = await api('api/machines/' + encodeURIComponent(state.selected) + '/explain/' + record.id);
+  if (load !== state.loadToken) return;
+  document.getElementById('transition').hidden = false;
+  document.getElementById('transition-title').textContent = '#' + record.id + ' ' + record.kind +
+      ' ' + record.called.join(', ') + ': ' + record.status;
+  const reason = document.getElementById('transition-reason');
+  reason.textContent = record.status === 'CANCELED' ? 'refused: ' + (record.reason || '') :
+      (record.error ? 'error: ' + record.error : 'executed');
+  reason.className = record.status === 'CANCELED' ? 'refused' : '';
+  document.getElementById('steps').replaceChildren(...x.steps.map(st =>
+      el('li', {class: 'step ' + st.change, 'data-state': st.state}, st.text)));
+  const calls = record.handlers.length ? record.handlers : null;
+  document.getElementById('handlers').replaceChildren(...(calls === null
+      ? [el('li', {class: 'hint'}, 'none ran')] : calls.map(h =>
+      el('li', {class: 'handler' + (h.accepted ? '' : ' refused')}, h.name + ' \u00b7 ' +
+          (h.nanos / 1000).toFixed(1) + ' \u00b5s' + (h.accepted ? '' : ' \u00b7 refused') +
+          (h.failure ? ' \u00b7 ' + h.failure : '')))));
 }
 
 // ------------------------------------------------------------------ timeline
