@@ -1,5 +1,6 @@
 package dev.stator.history;
 
+import dev.stator.Args;
 import dev.stator.MutationKind;
 import dev.stator.Status;
 import dev.stator.Tracer;
@@ -61,6 +62,10 @@ public final class History {
   private final int capacity;
   private final AtomicLong next = new AtomicLong(); // written by recorders, read by readers
   private final LongAdder lost = new LongAdder(); // records a writer gave up on
+  // Scope events come from task threads as well as drainers, and are rare next to
+  // transitions: a small ring under its own monitor, of immutable events.
+  private final ScopeEvent[] scopeRing;
+  private long scopeNext; // guarded by scopeRing
   final InstantSource clock;
   final boolean handlers;
   final boolean timing;
@@ -73,6 +78,7 @@ public final class History {
   private History(Builder b) {
     this.capacity = b.capacity;
     this.slots = new Slot[capacity];
+    this.scopeRing = new ScopeEvent[b.scopes];
     for (int i = 0; i < capacity; i++) slots[i] = new Slot();
     this.clock = b.clock;
     this.handlers = b.handlers;
@@ -120,16 +126,51 @@ public final class History {
     return Math.max(0, next.get() - capacity) + lost.sum();
   }
 
-  /** An immutable copy of the records now kept, in sequence order. */
+  /**
+   * An immutable copy of the records now kept, in sequence order, with the scope events
+   * kept.
+   */
   public Recording recording() {
+    return recording(0);
+  }
+
+  /**
+   * As {@link #recording()}, with only the records of sequence {@code from} or later (and all
+   * scope events kept): what a reader that has seen the records before {@code from} needs.
+   */
+  public Recording recording(long from) {
     long hi = next.get();
-    long lo = Math.max(0, hi - capacity);
+    long lo = Math.max(Math.max(0, from), Math.max(0, hi - capacity));
     List<TransitionRecord> out = new ArrayList<>((int) (hi - lo));
     for (long seq = lo; seq < hi; seq++) {
       TransitionRecord r = slots[(int) (seq % capacity)].read(seq);
       if (r != null) out.add(r);
     }
-    return Recording.of(out, List.of(), lo);
+    return Recording.of(out, List.of(), Math.max(0, hi - capacity), scopeEvents());
+  }
+
+  /** Appends a scope event; called by the recorders from any thread. Never waits for long. */
+  void scope(String machineId, dev.stator.StateScope<?> scope, ScopeEvent.Kind kind, String name,
+      @Nullable Throwable failure) {
+    if (scopeRing.length == 0) return;
+    long wall = wallNanos(System.nanoTime());
+    synchronized (scopeRing) {
+      long seq = scopeNext++;
+      scopeRing[(int) (seq % scopeRing.length)] = new ScopeEvent(seq, machineId, scope.state(),
+          scope.activation(), kind, name, wall, Recorder.text(failure));
+    }
+  }
+
+  /** The scope events kept, oldest first. */
+  public List<ScopeEvent> scopeEvents() {
+    synchronized (scopeRing) {
+      int n = (int) Math.min(scopeNext, scopeRing.length);
+      List<ScopeEvent> out = new ArrayList<>(n);
+      for (long seq = scopeNext - n; seq < scopeNext; seq++) {
+        out.add(scopeRing[(int) (seq % scopeRing.length)]);
+      }
+      return List.copyOf(out);
+    }
   }
 
   /** Claims the next sequence number; the caller then {@link #write}s its record. */
@@ -140,8 +181,8 @@ public final class History {
   /** Stores record {@code seq}; {@code ticks} is copied. Never waits. */
   void write(long seq, MachineInfo machine, long transitionId, MutationKind kind, long called,
       @Nullable String source, long before, long after, long entered, long[] ticks,
-      Status status, @Nullable String reason, @Nullable String error, long wallNanos,
-      long durationNanos, long queueTick, List<HandlerCall> handlers) {
+      Status status, @Nullable String reason, @Nullable String error, @Nullable Throwable cause,
+      Args args, long wallNanos, long durationNanos, long queueTick, List<HandlerCall> handlers) {
     Slot s = slots[(int) (seq % capacity)];
     long v = (long) Slot.VERSION.getAcquire(s);
     long mine = 2 * seq + 2;
@@ -163,6 +204,8 @@ public final class History {
     s.status = status;
     s.reason = reason;
     s.error = error;
+    s.cause = cause;
+    s.args = args;
     s.wallNanos = wallNanos;
     s.durationNanos = durationNanos;
     s.queueTick = queueTick;
@@ -197,6 +240,8 @@ public final class History {
     Status status = Status.EXECUTED;
     @Nullable String reason;
     @Nullable String error;
+    @Nullable Throwable cause; // rendered to a stack trace by readers
+    Args args = Args.NONE; // rendered through the codecs by readers
     long wallNanos;
     long durationNanos;
     long queueTick;
@@ -218,6 +263,8 @@ public final class History {
       Status st = status;
       String rs = reason;
       String er = error;
+      Throwable cs = cause;
+      Args as = args;
       long w = wallNanos;
       long d = durationNanos;
       long q = queueTick;
@@ -226,7 +273,8 @@ public final class History {
       if ((long) VERSION.getAcquire(this) != expect || m == null || t.length != m.names().size()) {
         return null;
       }
-      return new TransitionRecord(seq, m, id, k, c, src, b, a, en, t, st, rs, er, w, d, q, h);
+      return new TransitionRecord(seq, m, id, k, c, src, b, a, en, t, st, rs, er, w, d, q, h,
+          Details.args(as), Details.trace(cs));
     }
   }
 
@@ -238,8 +286,24 @@ public final class History {
     private InstantSource clock = InstantSource.system();
     private boolean handlers = true;
     private boolean timing = true;
+    private int scopes = 1_000;
 
     Builder() {}
+
+    /**
+     * The most scope events kept (tasks started and ended, resources opened and closed; default
+     * 1,000); {@code 0} records none.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder scopes(int events) {
+      if (events < 0) {
+        throw new IllegalArgumentException("history scope capacity must not be negative: "
+            + events);
+      }
+      this.scopes = events;
+      return this;
+    }
 
     /**
      * The most records kept (default 10,000); older ones are dropped.

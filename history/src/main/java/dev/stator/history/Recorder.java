@@ -1,9 +1,11 @@
 package dev.stator.history;
 
+import dev.stator.Args;
 import dev.stator.Event;
 import dev.stator.Machine;
 import dev.stator.MutationKind;
 import dev.stator.Snapshot;
+import dev.stator.StateScope;
 import dev.stator.Status;
 import dev.stator.Tracer;
 import java.util.ArrayList;
@@ -56,6 +58,7 @@ final class Recorder extends Tracer {
     long before;
     long after;
     long entered;
+    Args args = Args.NONE;
 
     final long multi; // the schema's multi states
 
@@ -115,6 +118,7 @@ final class Recorder extends Tracer {
     t.before = e.beforeMask();
     t.after = e.afterMask();
     t.entered = enteredMask(t, e);
+    t.args = e.args();
   }
 
   @Override
@@ -149,8 +153,7 @@ final class Recorder extends Tracer {
     long[] ticks = t.ticks;
     if (executed) advance(ticks, t.before, t.after, t.entered);
     String reason = !executed && !e.refusal().isEmpty() ? e.refusal() : null;
-    finish(t, executed ? Status.EXECUTED : Status.CANCELED, ticks, reason, text(e.error()),
-        end);
+    finish(t, executed ? Status.EXECUTED : Status.CANCELED, ticks, reason, e.error(), end);
   }
 
   /**
@@ -174,14 +177,15 @@ final class Recorder extends Tracer {
   }
 
   private void finish(Track t, Status status, long[] ticks, @Nullable String reason,
-      @Nullable String error, long end) {
+      @Nullable Throwable error, long end) {
     t.ticks = ticks;
     if (t.kind != MutationKind.AUTO && t.kind != MutationKind.CLOSE) t.queueTick++;
     List<HandlerCall> calls = t.calls;
     history.write(history.claim(), t.info, t.id, t.kind, t.called, t.source, t.before, t.after,
-        t.entered, ticks, status, reason, error, t.wall, Math.max(0, end - t.startNanos),
-        t.queueTick, calls == null ? List.of() : calls);
+        t.entered, ticks, status, reason, text(error), error, t.args, t.wall,
+        Math.max(0, end - t.startNanos), t.queueTick, calls == null ? List.of() : calls);
     t.calls = null;
+    t.args = Args.NONE;
     t.openHandler = null;
     t.open = false;
   }
@@ -225,6 +229,36 @@ final class Recorder extends Tracer {
     if (t == null) return null;
     String msg = t.getMessage();
     String s = msg == null ? t.getClass().getName() : t.getClass().getName() + ": " + msg;
-    return s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT - 1) + "\u2026";
+    return cut(s, MAX_TEXT);
+  }
+
+  /** {@code s}, or its first {@code max - 1} characters and an ellipsis. */
+  static String cut(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max - 1) + "\u2026";
+  }
+
+  // ------------------------------------------------------------ scopes (any thread)
+
+  @Override
+  public void taskStarted(Machine<?> machine, StateScope<?> scope, String task) {
+    history.scope(machine.id(), scope, ScopeEvent.Kind.TASK_STARTED, task, null);
+  }
+
+  @Override
+  public void taskEnded(Machine<?> machine, StateScope<?> scope, String task,
+      @Nullable Throwable failure, boolean cancelled) {
+    history.scope(machine.id(), scope, cancelled ? ScopeEvent.Kind.TASK_CANCELLED
+        : ScopeEvent.Kind.TASK_ENDED, task, cancelled ? null : failure);
+  }
+
+  @Override
+  public void resourceOpened(Machine<?> machine, StateScope<?> scope, String resource) {
+    history.scope(machine.id(), scope, ScopeEvent.Kind.RESOURCE_OPENED, resource, null);
+  }
+
+  @Override
+  public void resourceClosed(Machine<?> machine, StateScope<?> scope, String resource,
+      @Nullable Throwable failure) {
+    history.scope(machine.id(), scope, ScopeEvent.Kind.RESOURCE_CLOSED, resource, failure);
   }
 }

@@ -40,7 +40,14 @@ import org.jspecify.annotations.Nullable;
  *       order), {@code status} ({@code EXECUTED} or {@code CANCELED}), {@code reason},
  *       {@code error}, {@code wall} (ISO-8601 instant), {@code nanos}, {@code queueTick} and
  *       {@code handlers} (each {@code name}, {@code state}, {@code phase}, {@code nanos},
- *       {@code accepted}, {@code failure}).
+ *       {@code accepted}, {@code failure}), and when present {@code trace} (the error's stack
+ *       trace) and {@code args} (an object of argument name to text, see
+ *       {@link TransitionRecord#args()});
+ *   <li>one {@code "scope"} line per {@link ScopeEvent}, after the transitions: {@code seq},
+ *       {@code machine}, {@code state}, {@code activation}, {@code kind}
+ *       ({@code task_started}, {@code task_ended}, {@code task_cancelled},
+ *       {@code resource_opened}, {@code resource_closed}), {@code name}, {@code wall},
+ *       {@code failure}.
  * </ol>
  * Readers ignore fields they do not know, so later minor additions keep version 1; a change
  * that old readers would misread raises the version, and {@link #read} refuses versions it
@@ -55,21 +62,43 @@ public final class Recording {
   private final List<MachineInfo> machines;
   private final List<TransitionRecord> records;
   private final long firstSequence;
+  private final List<ScopeEvent> scopeEvents;
 
   private Recording(List<MachineInfo> machines, List<TransitionRecord> records,
-      long firstSequence) {
+      long firstSequence, List<ScopeEvent> scopeEvents) {
     this.machines = List.copyOf(machines);
     this.records = List.copyOf(records);
     this.firstSequence = firstSequence;
+    this.scopeEvents = List.copyOf(scopeEvents);
   }
 
   /** The recording of {@code records}; their machines first, then {@code more} machines. */
   static Recording of(List<TransitionRecord> records, List<MachineInfo> more,
       long firstSequence) {
+    return of(records, more, firstSequence, List.of());
+  }
+
+  /** As above, with scope events. */
+  static Recording of(List<TransitionRecord> records, List<MachineInfo> more,
+      long firstSequence, List<ScopeEvent> scopeEvents) {
     Map<String, MachineInfo> byId = new LinkedHashMap<>();
     for (TransitionRecord r : records) byId.putIfAbsent(r.machineId(), r.machine());
     for (MachineInfo m : more) byId.putIfAbsent(m.id(), m);
-    return new Recording(new ArrayList<>(byId.values()), records, firstSequence);
+    return new Recording(new ArrayList<>(byId.values()), records, firstSequence, scopeEvents);
+  }
+
+  /**
+   * The scope events kept (tasks and resources of state scopes), oldest first; see
+   * {@link ScopeEvent}.
+   */
+  public List<ScopeEvent> scopeEvents() {
+    return scopeEvents;
+  }
+
+  /** The scope events of one machine, oldest first. */
+  public List<ScopeEvent> scopeEvents(String machineId) {
+    Objects.requireNonNull(machineId, "machineId");
+    return scopeEvents.stream().filter(e -> e.machineId().equals(machineId)).toList();
   }
 
   /** The machines, in the order they first appear. */
@@ -124,6 +153,23 @@ public final class Recording {
       transitionLine(sb, r);
       out.append(sb.append('\n'));
     }
+    for (ScopeEvent e : scopeEvents) {
+      sb.setLength(0);
+      scopeLine(sb, e);
+      out.append(sb.append('\n'));
+    }
+  }
+
+  private static void scopeLine(StringBuilder sb, ScopeEvent e) {
+    sb.append("{\"type\":\"scope\",\"seq\":").append(e.sequence()).append(",\"machine\":");
+    Json.string(sb, e.machineId());
+    Json.string(sb.append(",\"state\":"), e.state());
+    sb.append(",\"activation\":").append(e.activation()).append(",\"kind\":\"")
+        .append(e.kind().name().toLowerCase(Locale.ROOT)).append('"');
+    Json.string(sb.append(",\"name\":"), e.name());
+    Json.string(sb.append(",\"wall\":"), e.wall().toString());
+    Json.string(sb.append(",\"failure\":"), e.failure());
+    sb.append('}');
   }
 
   /** This recording as JSON lines. */
@@ -179,6 +225,18 @@ public final class Recording {
     sb.append(",\"status\":\"").append(r.status()).append('"');
     Json.string(sb.append(",\"reason\":"), r.reason());
     Json.string(sb.append(",\"error\":"), r.error());
+    if (r.errorTrace() != null) Json.string(sb.append(",\"trace\":"), r.errorTrace());
+    if (!r.args().isEmpty()) {
+      sb.append(",\"args\":{");
+      boolean more = false;
+      for (Map.Entry<String, String> a : r.args().entrySet()) {
+        if (more) sb.append(',');
+        more = true;
+        Json.string(sb, a.getKey());
+        Json.string(sb.append(':'), a.getValue());
+      }
+      sb.append('}');
+    }
     Json.string(sb.append(",\"wall\":"), r.wallTime().toString());
     sb.append(",\"nanos\":").append(r.durationNanos()).append(",\"queueTick\":")
         .append(r.queueTick()).append(",\"handlers\":[");
@@ -219,6 +277,7 @@ public final class Recording {
     BufferedReader lines = in instanceof BufferedReader b ? b : new BufferedReader(in);
     Map<String, MachineInfo> machines = new LinkedHashMap<>();
     List<TransitionRecord> records = new ArrayList<>();
+    List<ScopeEvent> scopes = new ArrayList<>();
     long first = 0;
     boolean header = false;
     int n = 0;
@@ -251,6 +310,7 @@ public final class Recording {
             }
           }
           case "transition" -> records.add(transition(o, machines));
+          case "scope" -> scopes.add(scope(o));
           default -> { } // a later minor version's line: ignored
         }
       } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
@@ -258,7 +318,22 @@ public final class Recording {
       }
     }
     if (!header) throw new IllegalArgumentException("empty input: not a Stator history");
-    return of(records, new ArrayList<>(machines.values()), first);
+    return of(records, new ArrayList<>(machines.values()), first, scopes);
+  }
+
+  private static ScopeEvent scope(Map<String, @Nullable Object> o) {
+    return new ScopeEvent(num(o, "seq"), str(o, "machine"), str(o, "state"),
+        num(o, "activation"), ScopeEvent.Kind.valueOf(str(o, "kind").toUpperCase(Locale.ROOT)),
+        str(o, "name"), TransitionRecord.epochNanos(instant(str(o, "wall"))),
+        (String) o.get("failure"));
+  }
+
+  private static Instant instant(String text) {
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("bad wall time: " + e.getMessage(), e);
+    }
   }
 
   private static MachineInfo machine(Map<String, @Nullable Object> o) {
@@ -300,11 +375,12 @@ public final class Recording {
       calls.add(new HandlerCall(name, num(c, "nanos"), bool(c, "accepted"),
           (String) c.get("failure")));
     }
-    Instant wall;
-    try {
-      wall = Instant.parse(str(o, "wall"));
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("bad wall time: " + e.getMessage(), e);
+    Instant wall = instant(str(o, "wall"));
+    Map<String, String> args = new LinkedHashMap<>();
+    if (o.get("args") != null) {
+      for (Map.Entry<String, @Nullable Object> a : object(o.get("args"), "args").entrySet()) {
+        args.put(a.getKey(), (String) a.getValue());
+      }
     }
     String kind = str(o, "kind");
     long[] ticks = longs(o, "ticks");
@@ -317,7 +393,8 @@ public final class Recording {
         (String) o.get("source"), maskOf(m.names(), strs(o, "before")),
         maskOf(m.names(), strs(o, "after")), maskOf(m.names(), strs(o, "entered")), ticks,
         Status.valueOf(str(o, "status")), (String) o.get("reason"), (String) o.get("error"),
-        TransitionRecord.epochNanos(wall), num(o, "nanos"), num(o, "queueTick"), calls);
+        TransitionRecord.epochNanos(wall), num(o, "nanos"), num(o, "queueTick"), calls, args,
+        (String) o.get("trace"));
   }
 
   private static long maskOf(List<String> names, List<String> states) {

@@ -5,7 +5,10 @@ import dev.stator.Snapshot;
 import dev.stator.Status;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -41,11 +44,14 @@ public final class TransitionRecord {
   private final long durationNanos;
   private final long queueTick;
   private final List<HandlerCall> handlers;
+  private final Map<String, String> args;
+  private final @Nullable String errorTrace;
 
   TransitionRecord(long sequence, MachineInfo machine, long transitionId, MutationKind kind,
       long called, @Nullable String source, long before, long after, long entered, long[] ticks,
       Status status, @Nullable String reason, @Nullable String error, long wallNanos,
-      long durationNanos, long queueTick, List<HandlerCall> handlers) {
+      long durationNanos, long queueTick, List<HandlerCall> handlers, Map<String, String> args,
+      @Nullable String errorTrace) {
     if (status == Status.QUEUED) throw new IllegalArgumentException("a record is never QUEUED");
     if (ticks.length != machine.names().size()) {
       throw new IllegalArgumentException("transition " + machine.id() + "/" + transitionId
@@ -68,6 +74,26 @@ public final class TransitionRecord {
     this.durationNanos = durationNanos;
     this.queueTick = queueTick;
     this.handlers = List.copyOf(handlers);
+    this.args = args.isEmpty() ? Map.of()
+        : Collections.unmodifiableMap(new LinkedHashMap<>(args));
+    this.errorTrace = errorTrace;
+  }
+
+  /**
+   * The mutation's arguments as text, by key name in the order given: each value through its
+   * key's codec (cut at 1,024 characters), {@code <Type>} for a key without a codec (its value
+   * is not recorded), or the codec's failure.
+   */
+  public Map<String, String> args() {
+    return args;
+  }
+
+  /**
+   * The stack trace of the error an error transition carried (cut at 8 KiB), or
+   * {@code null}.
+   */
+  public @Nullable String errorTrace() {
+    return errorTrace;
   }
 
   /** The record's position in its {@link History}, increasing across all its machines. */
@@ -297,7 +323,8 @@ public final class TransitionRecord {
         && status == r.status && Objects.equals(reason, r.reason)
         && Objects.equals(error, r.error) && wallNanos == r.wallNanos
         && durationNanos == r.durationNanos && queueTick == r.queueTick
-        && handlers.equals(r.handlers);
+        && handlers.equals(r.handlers) && args.equals(r.args)
+        && Objects.equals(errorTrace, r.errorTrace);
   }
 
   @Override

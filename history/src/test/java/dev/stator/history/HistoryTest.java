@@ -323,7 +323,9 @@ class HistoryTest {
       } finally {
         release.countDown();
       }
-      m.add(Conn.Disconnected); // a later transition: the recorder is in step again
+      // a later transition (queued if the new drainer is still busy with the error): the
+      // recorder is in step again
+      m.add(Conn.Disconnected).await(java.time.Duration.ofSeconds(10));
       Timeline t = history.recording().timeline(m.id());
       TransitionRecord abandoned = t.records().get(0);
       assertThat(abandoned.status()).isEqualTo(Status.CANCELED);
@@ -405,5 +407,47 @@ class HistoryTest {
         HandlerPhase.END));
     assertThat(r.of("anyState").state()).isNull();
     assertThat(r.of("bogus").phase()).isEqualTo(HandlerPhase.UNKNOWN);
+  }
+
+  static final dev.stator.Key<String> HOST = dev.stator.Key.of("host", String.class,
+      dev.stator.Key.Codec.of(v -> v, v -> v));
+  static final dev.stator.Key<Object> SECRET = dev.stator.Key.of("secret", Object.class);
+
+  @Test
+  void recordsArgumentsThroughTheirCodecsStackTracesAndScopeEvents() throws Exception {
+    History history = History.builder().clock(ticking()).build();
+    java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+    try (Machine<Conn> m = Machine.of(SCHEMA).id("c1").tracer(history.tracer())
+        .onState(Conn.Session, e -> {
+          e.scope().open(() -> () -> { });
+          e.scope().fork("dial", ran::countDown);
+        })
+        .build()) {
+      m.add(java.util.List.of(Conn.Connecting), dev.stator.Args.of(HOST, "db:5432", SECRET,
+          new Object()));
+      ran.await();
+      m.addError(new IllegalStateException("boom"));
+      m.add(Conn.Disconnected); // ends Session's scope: the resource is closed
+      Recording rec = history.recording();
+      TransitionRecord first = rec.records().get(0);
+      assertThat(first.args()).containsExactly(java.util.Map.entry("host", "db:5432"),
+          java.util.Map.entry("secret", "<Object>"));
+      TransitionRecord error = rec.timeline("c1").find(r -> r.error() != null).get(0);
+      assertThat(error.errorTrace()).startsWith("java.lang.IllegalStateException: boom")
+          .contains("at dev.stator.history.HistoryTest.");
+      long activation = first.ticksAfter()[Conn.Session.ordinal()];
+      assertThat(rec.scopeEvents("c1")).allSatisfy(e -> {
+        assertThat(e.state()).isEqualTo("Session");
+        assertThat(e.activation()).isEqualTo(activation);
+      });
+      assertThat(rec.scopeEvents("c1")).extracting(ScopeEvent::kind).contains(
+          ScopeEvent.Kind.RESOURCE_OPENED, ScopeEvent.Kind.TASK_STARTED,
+          ScopeEvent.Kind.RESOURCE_CLOSED);
+      Recording back = Recording.parse(rec.toJsonLines());
+      assertThat(back).isEqualTo(rec);
+      assertThat(back.scopeEvents()).isEqualTo(rec.scopeEvents());
+      assertThat(history.recording(2).records()).allSatisfy(r ->
+          assertThat(r.sequence()).isGreaterThanOrEqualTo(2));
+    }
   }
 }
