@@ -4,6 +4,7 @@ import dev.stator.Resolution;
 import dev.stator.Schema;
 import dev.stator.Snapshot;
 import dev.stator.history.HandlerCall;
+import dev.stator.history.ScopeEvent;
 import dev.stator.history.TransitionRecord;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -71,6 +72,7 @@ final class Api {
         .get("/api/machines/{id}/explain/{transition}", guard((req, res) -> json(res,
             explain(id(req), number(req.path().pathParameters().get("transition"),
                 "transition")))))
+        .get("/api/machines/{id}/scopes", guard((req, res) -> json(res, scopes(id(req)))))
         .get("/api/export", guard((req, res) -> {
           res.header(HeaderNames.CONTENT_TYPE, "application/x-ndjson; charset=utf-8");
           res.header(HeaderNames.CONTENT_DISPOSITION,
@@ -250,6 +252,19 @@ final class Api {
     return w.endArray().endObject();
   }
 
+  /** The scope events kept of a machine: its states' tasks and resources, oldest first. */
+  JsonWriter scopes(String id) {
+    find(id);
+    JsonWriter w = new JsonWriter().object().field("machine", id).name("events").array();
+    for (ScopeEvent e : source.recording().scopeEvents(id)) {
+      w.object().field("seq", e.sequence()).field("state", e.state())
+          .field("activation", e.activation())
+          .field("kind", e.kind().name().toLowerCase(Locale.ROOT)).field("name", e.name())
+          .field("wall", e.wall().toString()).field("failure", e.failure()).endObject();
+    }
+    return w.endArray().endObject();
+  }
+
   static void record(JsonWriter w, TransitionRecord r) {
     w.object().field("seq", r.sequence()).field("machine", r.machineId())
         .field("id", r.transitionId()).field("kind", r.kind().name().toLowerCase(Locale.ROOT))
@@ -258,9 +273,12 @@ final class Api {
         .strings("added", r.added()).strings("removed", r.removed())
         .strings("entered", r.entered()).longs("ticks", r.ticksAfter())
         .field("status", r.status().name()).field("reason", r.reason())
-        .field("error", r.error()).field("wall", r.wallTime().toString())
+        .field("error", r.error()).field("trace", r.errorTrace())
+        .field("wall", r.wallTime().toString())
         .field("nanos", r.durationNanos()).field("queueTick", r.queueTick())
-        .name("handlers").array();
+        .name("args").object();
+    for (Map.Entry<String, String> a : r.args().entrySet()) w.field(a.getKey(), a.getValue());
+    w.endObject().name("handlers").array();
     for (HandlerCall c : r.handlers()) {
       w.object().field("name", c.name()).field("state", c.handler().state())
           .field("phase", c.handler().phase().label()).field("nanos", c.nanos())

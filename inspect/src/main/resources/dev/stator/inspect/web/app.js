@@ -231,6 +231,23 @@ async function showTransition(record, load) {
       el('li', {class: 'handler' + (h.accepted ? '' : ' refused')}, h.name + ' \u00b7 ' +
           (h.nanos / 1000).toFixed(1) + ' \u00b5s' + (h.accepted ? '' : ' \u00b7 refused') +
           (h.failure ? ' \u00b7 ' + h.failure : '')))));
+  const args = Object.entries(record.args || {});
+  document.getElementById('args').replaceChildren(...(args.length === 0
+      ? [el('li', {class: 'hint'}, 'none')] : args.map(([k, v]) => el('li', {class: 'arg'}, k + ' = ' + v))));
+  const trace = document.getElementById('trace');
+  trace.textContent = record.trace || '';
+  trace.hidden = !record.trace;
+  // The scopes of the states active after this transition: events whose activation is the
+  // state's clock then (odd while active).
+  const sc = await api('api/machines/' + encodeURIComponent(state.selected) + '/scopes');
+  if (load !== state.loadToken) return;
+  const names = state.detail.names;
+  const clock = new Map(names.map((n, i) => [n, record.ticks[i]]));
+  const mine = sc.events.filter(e => clock.get(e.state) === e.activation);
+  document.getElementById('scopes').replaceChildren(...(mine.length === 0
+      ? [el('li', {class: 'hint'}, 'none')] : mine.map(e => el('li', {class: 'scope-event ' + e.kind},
+        e.state + ' \u00b7 ' + e.kind.replace('_', ' ') + ' ' + e.name + ' \u00b7 ' +
+        e.wall.replace('T', ' ').replace('Z', '') + (e.failure ? ' \u00b7 ' + e.failure : '')))));
 }
 
 // ------------------------------------------------------------------ timeline
