@@ -264,4 +264,31 @@ class InspectorApiTest {
     assertThat(missing.status()).isEqualTo(404);
     assertThat(missing.json().get("error")).asString().contains("no kept record of transition 999");
   }
+
+  @Test
+  void recordsCarryArgumentsAndTracesAndScopesListTheTasksAndResources() throws Exception {
+    dev.stator.Key<String> who = dev.stator.Key.of("who", String.class,
+        dev.stator.Key.Codec.of(v -> v, v -> v));
+    java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+    try (Machine<Door> m = Machine.of(Doors.SCHEMA).id("scoped").listed()
+        .tracer(history.tracer())
+        .onState(Door.Closed, e -> {
+          e.scope().open(() -> () -> { });
+          e.scope().fork("watch", ran::countDown);
+        }).build()) {
+      m.add(List.of(Door.Closed), dev.stator.Args.of(who, "ann"));
+      ran.await();
+      m.addError(new IllegalStateException("stuck"));
+      String p = "/api/machines/scoped";
+      List<Map<String, Object>> recs = list(get(p + "/records").json().get("records"));
+      assertThat(recs.get(0).get("args")).isEqualTo(Map.of("who", "ann"));
+      assertThat(recs.stream().filter(r -> r.get("error") != null).findFirst().orElseThrow()
+          .get("trace")).asString().startsWith("java.lang.IllegalStateException: stuck");
+      List<Map<String, Object>> events = list(get(p + "/scopes").json().get("events"));
+      assertThat(events).extracting(e -> e.get("kind")).contains("resource_opened",
+          "task_started");
+      assertThat(events).allSatisfy(e -> assertThat(e).containsEntry("state", "Closed")
+          .containsEntry("activation", 1L));
+    }
+  }
 }
