@@ -63,6 +63,15 @@ class ManualTest {
     assertThat(log).containsExactly("[door] #1 add[Locked] CANCELED: Locked requires Closed");
   }
 
+  // manual section 2: explain
+  @Test
+  void manualExplain() {
+    Resolution r = DOOR.explain(MutationKind.ADD, List.of("Locked"), List.of());
+    assertThat(r.refusal()).isEqualTo("Locked requires Closed");
+    assertThat(r.steps().stream().map(Resolution.Step::text)).containsExactly(
+        "Locked is called (R1)", "Locked is dropped: it requires Closed (R3)");
+  }
+
   // manual section 6: the close transition
   @Test
   void manualCloseTransition() {
