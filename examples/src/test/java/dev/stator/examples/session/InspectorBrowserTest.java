@@ -114,6 +114,22 @@ class InspectorBrowserTest {
     browser.findElement(By.id("live")).click();
     wait.until(d -> classes(d.findElement(connected)).contains("active"));
 
+    // Filters: refused or errors only leaves the refused add; as a log, it is one line.
+    browser.findElement(By.id("f-errors")).click();
+    wait.until(d -> d.findElements(By.cssSelector("#timeline tbody tr")).size() == 1);
+    assertThat(browser.findElement(By.cssSelector("#timeline tbody tr")).getAttribute("class"))
+        .contains("canceled");
+    browser.findElement(By.id("f-log")).click();
+    wait.until(ExpectedConditions.textToBe(By.id("log"),
+        "[session:browser] #1 add[Connected] CANCELED: Connected requires Session"));
+    browser.findElement(By.id("f-log")).click();
+    browser.findElement(By.id("f-errors")).click();
+    new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("f-state")))
+        .selectByValue("Session");
+    wait.until(d -> d.findElements(By.cssSelector("#timeline tbody tr")).stream()
+        .allMatch(tr -> tr.getText().contains("Session"))
+        && !d.findElements(By.cssSelector("#timeline tbody tr")).isEmpty());
+
     // The recording the page's export link downloads, opened without the program's machines.
     String exported;
     try (HttpClient http = HttpClient.newHttpClient()) {

@@ -98,6 +98,7 @@ async function select(id) {
   document.getElementById('machine-id').textContent = detail.id;
   document.getElementById('machine-schema').textContent = detail.schema + (detail.live ? '' : ' (recorded)');
   drawDiagram(detail);
+  fillStateFilter(detail.names);
   renderTimeline();
   showLive();
   renderMachines();
@@ -267,10 +268,42 @@ function row(r) {
   return tr;
 }
 
+// Filters: a record is shown when it touches the chosen state (called, added or removed), is
+// of the chosen kind, and (if asked) was refused or carried an error.
+function matches(r) {
+  const st = document.getElementById('f-state').value;
+  const kind = document.getElementById('f-kind').value;
+  const errors = document.getElementById('f-errors').checked;
+  if (st && !r.called.includes(st) && !r.added.includes(st) && !r.removed.includes(st)) return false;
+  if (kind && r.kind !== kind) return false;
+  if (errors && r.status !== 'CANCELED' && !r.error) return false;
+  return true;
+}
+
+// One line per transition, as the machine's log tracer writes it.
+function logLine(r) {
+  return '[' + r.machine + '] #' + r.id + ' ' + r.kind + '[' + r.called.join(', ') + '] ' +
+      r.status + (r.reason ? ': ' + r.reason : '') + (r.error ? ' error: ' + r.error : '') +
+      (r.added.length ? ' +' + r.added.join(' +') : '') +
+      (r.removed.length ? ' -' + r.removed.join(' -') : '');
+}
+
 function renderTimeline() {
   const body = document.querySelector('#timeline tbody');
-  const recs = [...state.records.values()].sort((a, b) => b.seq - a.seq);
+  const recs = [...state.records.values()].sort((a, b) => b.seq - a.seq).filter(matches);
   body.replaceChildren(...recs.map(row));
+  const asLog = document.getElementById('f-log').checked;
+  const log = document.getElementById('log');
+  log.hidden = !asLog;
+  document.getElementById('timeline').hidden = asLog;
+  log.textContent = asLog ? recs.slice().reverse().map(logLine).join('\n') : '';
+}
+
+function fillStateFilter(names) {
+  const sel = document.getElementById('f-state');
+  const chosen = sel.value;
+  sel.replaceChildren(el('option', {value: ''}, 'any'), ...names.map(n => el('option', {value: n}, n)));
+  sel.value = names.includes(chosen) ? chosen : '';
 }
 
 function addRecord(r) {
@@ -287,6 +320,11 @@ function addRecord(r) {
   }
   if (r.machine !== state.selected || state.records.has(r.seq)) return;
   state.records.set(r.seq, r);
+  if (!matches(r) || document.getElementById('f-log').checked) {
+    renderTimeline();
+    if (state.moment === null) showLive();
+    return;
+  }
   const body = document.querySelector('#timeline tbody');
   const tr = row(r);
   // newest first: insert before the first row with a smaller sequence
@@ -334,5 +372,8 @@ function connect() {
 }
 
 document.getElementById('live').addEventListener('click', () => showLive());
+for (const id of ['f-state', 'f-kind', 'f-errors', 'f-log']) {
+  document.getElementById(id).addEventListener('change', () => renderTimeline());
+}
 document.getElementById('export').href = url('api/export');
 connect(); // its first event, hello, loads everything
