@@ -6,6 +6,8 @@ import dev.stator.examples.server.ServerDemo;
 import dev.stator.examples.session.SessionDemo;
 import dev.stator.examples.task.TaskDemo;
 import dev.stator.examples.telemetry.TelemetryDemo;
+import dev.stator.history.History;
+import dev.stator.inspect.Inspector;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,7 +24,11 @@ import java.util.logging.Logger;
  * events, built on Stator instead, each run end to end with the machines' transition logs,
  * followed by a summary table.
  *
- * <p>Run it with {@code mvn -q -pl examples -am package exec:exec -DskipTests}.
+ * <p>Run it with {@code mvn -q -pl examples -am package exec:exec -DskipTests}. It starts an
+ * inspector on loopback (port 7070, or any free port when 7070 is taken) over a shared
+ * {@link History} and prints its address; with {@code --inspect} (pass
+ * {@code -Ddemo.args=--inspect} to Maven) it keeps the inspector open after the summary until
+ * Enter or Ctrl-C.
  */
 public final class Demo {
   private Demo() {}
@@ -32,7 +38,11 @@ public final class Demo {
     logTo(out);
     long start = System.nanoTime();
     out.println("Stator demo: relational state machines that act as actors");
-    List<DemoPart> parts = List.of(new TaskDemo(), new SessionDemo(), new ServerDemo(),
+    boolean keepOpen = List.of(args).contains("--inspect");
+    History history = History.builder().capacity(10_000).build();
+    Inspector inspector = startInspector(history);
+    out.println("inspector: " + inspector.url());
+    List<DemoPart> parts = List.of(new TaskDemo(), new SessionDemo(history.tracer()), new ServerDemo(),
         new RpcDemo(), new TelemetryDemo(), new DiagramDemo());
     Map<String, Map<String, Long>> figures = new LinkedHashMap<>();
     int n = 0;
@@ -54,7 +64,21 @@ public final class Demo {
     }
     out.printf("%-22s %d%n", "leaks (total)", leaks);
     out.printf("%-22s %.1f s%n", "time", (System.nanoTime() - start) / 1e9);
+    if (keepOpen) {
+      out.println("inspector open at " + inspector.url() + " (Enter or Ctrl-C to stop)");
+      System.in.read();
+    }
+    inspector.close();
     if (leaks != 0) System.exit(1);
+  }
+
+  /** An inspector on loopback port 7070, or on any free port when 7070 is taken. */
+  private static Inspector startInspector(History history) {
+    try {
+      return Inspector.builder().bind("127.0.0.1").port(7070).history(history).start();
+    } catch (RuntimeException taken) {
+      return Inspector.builder().bind("127.0.0.1").port(0).history(history).start();
+    }
   }
 
   /** Sends java.util.logging (where System.Logger goes by default) to {@code out}, one line each. */

@@ -4,6 +4,7 @@ import dev.stator.Machine;
 import dev.stator.Wait;
 import dev.stator.examples.DemoPart;
 import dev.stator.examples.session.SessionClient.Conn;
+import dev.stator.Tracer;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -17,6 +18,17 @@ import java.util.Map;
  */
 public final class SessionDemo implements DemoPart {
   private static final Duration WAIT = Duration.ofSeconds(5);
+  private final Tracer tracer;
+
+  /** A section whose client is not traced. */
+  public SessionDemo() {
+    this(Tracer.NOOP);
+  }
+
+  /** A section whose client is traced by {@code tracer} and listed for the inspector. */
+  public SessionDemo(Tracer tracer) {
+    this.tracer = tracer;
+  }
 
   @Override
   public String title() {
@@ -38,6 +50,7 @@ public final class SessionDemo implements DemoPart {
           .backoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 5))
           .heartbeat(Duration.ofMillis(100), 2) // on the system time: the demo really waits
           .log(true)
+          .tracer(tracer).listed()
           .build();
       try {
         Machine<Conn> m = client.machine();
