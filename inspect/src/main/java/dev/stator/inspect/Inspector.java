@@ -41,7 +41,7 @@ import org.jspecify.annotations.Nullable;
  * {@code /} (the page), {@code /api/machines}, {@code /api/machines/{id}} (schema with layout),
  * {@code /api/machines/{id}/records?since=N}, {@code /api/machines/{id}/at/{transition}},
  * {@code /api/export} (JSON lines, {@link Recording#write}) and {@code /api/events} (the event
- * stream); {@code docs/inspect.md} describes each.
+ * stream); {@code docs/inspector.md} describes each.
  *
  * <h2>Thread safety and lifecycle</h2>
  * An inspector is started by {@link Builder#start()} and runs until {@link #close()}; every
