@@ -69,6 +69,13 @@ final class SseClient implements AutoCloseable {
     }
   }
 
+  /** The events received so far and not yet taken. */
+  java.util.List<Event> drain() {
+    java.util.List<Event> out = new java.util.ArrayList<>();
+    events.drainTo(out);
+    return out;
+  }
+
   @Override
   public void close() throws Exception {
     body.close();
