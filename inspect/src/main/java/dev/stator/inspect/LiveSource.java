@@ -10,13 +10,15 @@ import org.jspecify.annotations.Nullable;
 
 /** {@link InspectorSource#live(History)}. Thread-safe. */
 final class LiveSource implements InspectorSource {
-  /* Design: History has no "records since sequence N" query and no change notification, only
-   * appended() (one atomic read) and recording() (a copy of the whole ring). So the source
-   * keeps the latest copy with the appended() count it was taken at and copies again only when
-   * the count moved: polling an idle history costs one atomic read, and one copy serves every
-   * request and the event poller until the next transition. A copy costs O(capacity); at the
-   * poller's 20 copies a second that is acceptable for an inspector (issue 12 asks for a cost
-   * measurement, not yet done). The cache is one immutable pair in a volatile field: racing
+  /* Design: History has no change notification, only appended() (one atomic read),
+   * recording() (a copy of the whole ring) and recording(from) (a copy of the records from a
+   * sequence on). The source keeps the latest whole copy with the appended() count it was
+   * taken at and copies again only when the count moved: polling an idle history costs one
+   * atomic read, and one copy serves every request until the next transition. records(from),
+   * which the event poller calls 20 times a second, uses that copy when it is current and
+   * otherwise copies only the records from `from` on, so a busy history is not copied whole
+   * (and its records' arguments and traces not rendered again) on every poll. The cost is in
+   * docs/inspector.md. The cache is one immutable pair in a volatile field: racing
    * readers may both copy, and either copy is valid. A copy that misses a record (being
    * written, or given up by its writer) is used but not kept. */
 
@@ -47,8 +49,12 @@ final class LiveSource implements InspectorSource {
 
   @Override
   public List<TransitionRecord> records(long from) {
+    Copy c = copy;
+    if (c == null || c.appended() != history.appended() || !c.complete()) {
+      return history.recording(from).records(); // only the newer records are copied
+    }
     List<TransitionRecord> out = new ArrayList<>();
-    for (TransitionRecord r : recording().records()) {
+    for (TransitionRecord r : c.recording().records()) {
       if (r.sequence() >= from) out.add(r);
     }
     return out;
