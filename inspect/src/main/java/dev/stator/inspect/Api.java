@@ -4,8 +4,10 @@ import dev.stator.Resolution;
 import dev.stator.Schema;
 import dev.stator.Snapshot;
 import dev.stator.history.HandlerCall;
+import dev.stator.history.Recording;
 import dev.stator.history.ScopeEvent;
 import dev.stator.history.TransitionRecord;
+import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.http.sse.SseEvent;
@@ -16,6 +18,7 @@ import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.sse.SseSink;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -43,15 +46,22 @@ final class Api {
 
   private static final String JSON = "application/json; charset=utf-8";
 
+  private static final HeaderName IMPORT_HEADER = HeaderNames.create("X-Stator-Import");
+
   private final InspectorSource source;
+  private final Imports imports;
+  private final int importLimit;
   private final EventHub hub;
   private final byte @Nullable [] token;
   private final Duration keepAlive;
   private final Map<String, SchemaLayout> layouts = new ConcurrentHashMap<>();
   private final Map<String, Schema<String>> schemas = new ConcurrentHashMap<>(); // by hash
 
-  Api(InspectorSource source, EventHub hub, @Nullable String token, Duration keepAlive) {
+  Api(InspectorSource source, Imports imports, int importLimit, EventHub hub,
+      @Nullable String token, Duration keepAlive) {
     this.source = source;
+    this.imports = imports;
+    this.importLimit = importLimit;
     this.hub = hub;
     this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
     this.keepAlive = keepAlive;
@@ -63,22 +73,26 @@ final class Api {
             "text/javascript; charset=utf-8")))
         .get("/style.css", guard((req, res) -> resource(res, "style.css",
             "text/css; charset=utf-8")))
-        .get("/api/machines", guard((req, res) -> json(res, machines())))
-        .get("/api/machines/{id}", guard((req, res) -> json(res, machine(id(req)))))
-        .get("/api/machines/{id}/records", guard((req, res) -> json(res,
-            records(id(req), number(req.query().first("since").orElse("0"), "since")))))
-        .get("/api/machines/{id}/at/{transition}", guard((req, res) -> json(res,
-            at(id(req), number(req.path().pathParameters().get("transition"), "transition")))))
+        .get("/api/machines", guard((req, res) -> json(res, machines(src(req)))))
+        .get("/api/machines/{id}", guard((req, res) -> json(res, machine(src(req), id(req)))))
+        .get("/api/machines/{id}/records", guard((req, res) -> json(res, records(src(req),
+            id(req), number(req.query().first("since").orElse("0"), "since")))))
+        .get("/api/machines/{id}/at/{transition}", guard((req, res) -> json(res, at(src(req),
+            id(req), number(req.path().pathParameters().get("transition"), "transition")))))
         .get("/api/machines/{id}/explain/{transition}", guard((req, res) -> json(res,
-            explain(id(req), number(req.path().pathParameters().get("transition"),
+            explain(src(req), id(req), number(req.path().pathParameters().get("transition"),
                 "transition")))))
-        .get("/api/machines/{id}/scopes", guard((req, res) -> json(res, scopes(id(req)))))
+        .get("/api/machines/{id}/scopes", guard((req, res) -> json(res, scopes(src(req),
+            id(req)))))
         .get("/api/export", guard((req, res) -> {
           res.header(HeaderNames.CONTENT_TYPE, "application/x-ndjson; charset=utf-8");
           res.header(HeaderNames.CONTENT_DISPOSITION,
               "attachment; filename=\"stator-recording.jsonl\"");
-          res.send(source.recording().toJsonLines().getBytes(StandardCharsets.UTF_8));
+          res.send(src(req).recording().toJsonLines().getBytes(StandardCharsets.UTF_8));
         }))
+        .post("/api/recordings", guard(this::importRecording))
+        .get("/api/recordings", guard((req, res) -> json(res, new JsonWriter().object()
+            .strings("recordings", imports.names()).endObject())))
         .get("/api/events", guard(this::events));
   }
 
@@ -134,6 +148,12 @@ final class Api {
     }
   }
 
+  /** The source a request reads: an imported recording named by {@code source}, or the main one. */
+  private InspectorSource src(ServerRequest req) {
+    Optional<String> name = req.query().first("source").filter(n -> !n.isEmpty());
+    return name.isEmpty() ? source : imports.get(name.get());
+  }
+
   private static String id(ServerRequest req) {
     return req.path().pathParameters().get("id");
   }
@@ -153,14 +173,14 @@ final class Api {
     return n;
   }
 
-  private MachineView find(String id) {
+  private static MachineView find(InspectorSource source, String id) {
     return source.machine(id).orElseThrow(() -> new NoSuchElementException("no machine '" + id
         + "'; machines: " + source.machines().stream().map(MachineView::id).toList()));
   }
 
   // ------------------------------------------------------------------ documents
 
-  JsonWriter machines() {
+  static JsonWriter machines(InspectorSource source) {
     JsonWriter w = new JsonWriter().object().field("live", source.live())
         .field("next", source.nextSequence()).name("machines").array();
     for (MachineView m : source.machines()) summary(w, m);
@@ -174,8 +194,8 @@ final class Api {
         .endObject();
   }
 
-  JsonWriter machine(String id) {
-    MachineView m = find(id);
+  JsonWriter machine(InspectorSource source, String id) {
+    MachineView m = find(source, id);
     SchemaLayout layout = layouts.computeIfAbsent(m.schemaHash(),
         h -> SchemaLayout.of(m.schema()));
     Snapshot s = m.snapshot();
@@ -205,8 +225,8 @@ final class Api {
     return w.endArray().endObject();
   }
 
-  JsonWriter records(String id, long since) {
-    find(id);
+  static JsonWriter records(InspectorSource source, String id, long since) {
+    find(source, id);
     List<TransitionRecord> rs = source.records(id, since);
     long next = rs.isEmpty() ? since : rs.get(rs.size() - 1).sequence() + 1;
     JsonWriter w = new JsonWriter().object().field("machine", id).field("since", since)
@@ -215,8 +235,8 @@ final class Api {
     return w.endArray().endObject();
   }
 
-  JsonWriter at(String id, long transition) {
-    find(id);
+  static JsonWriter at(InspectorSource source, String id, long transition) {
+    find(source, id);
     Snapshot s = source.snapshotAt(id, transition);
     return new JsonWriter().object().field("machine", id).field("transition", transition)
         .strings("active", s.activeNames()).strings("names", s.names())
@@ -230,8 +250,8 @@ final class Api {
    * recording as well as a live machine). A transition a handler refused shows resolution's
    * acceptance and the record's reason.
    */
-  JsonWriter explain(String id, long transition) {
-    find(id);
+  JsonWriter explain(InspectorSource source, String id, long transition) {
+    find(source, id);
     TransitionRecord r = source.records(id, 0).stream()
         .filter(x -> x.transitionId() == transition).findFirst()
         .orElseThrow(() -> new NoSuchElementException("machine '" + id + "' has no kept record"
@@ -253,8 +273,8 @@ final class Api {
   }
 
   /** The scope events kept of a machine: its states' tasks and resources, oldest first. */
-  JsonWriter scopes(String id) {
-    find(id);
+  static JsonWriter scopes(InspectorSource source, String id) {
+    find(source, id);
     JsonWriter w = new JsonWriter().object().field("machine", id).name("events").array();
     for (ScopeEvent e : source.recording().scopeEvents(id)) {
       w.object().field("seq", e.sequence()).field("state", e.state())
@@ -287,10 +307,41 @@ final class Api {
     w.endArray().endObject();
   }
 
-  static String recordJson(TransitionRecord r) {
-    JsonWriter w = new JsonWriter();
-    record(w, r);
-    return w.toString();
+  // ------------------------------------------------------------------ import
+
+  /**
+   * {@code POST /api/recordings}: the body is a recording's JSON lines; kept under a new name
+   * the page then passes as {@code source}. The request must carry {@code X-Stator-Import}, a
+   * header a page of another site cannot send without a CORS preflight this server never
+   * grants, so such a page cannot fill the inspector's memory through a loopback address.
+   */
+  private void importRecording(ServerRequest req, ServerResponse res) throws IOException {
+    if (req.headers().first(IMPORT_HEADER).isEmpty()) {
+      error(res, Status.FORBIDDEN_403, "an import must carry the header X-Stator-Import"
+          + " (the page sends it; it keeps pages of other sites from posting here)");
+      return;
+    }
+    byte[] body;
+    try (InputStream in = req.content().inputStream()) {
+      body = in.readNBytes(importLimit + 1);
+    }
+    if (body.length > importLimit) {
+      error(res, Status.REQUEST_ENTITY_TOO_LARGE_413, "a recording may have at most "
+          + importLimit + " bytes (Inspector.Builder.importLimit); this one has more");
+      return;
+    }
+    Recording recording;
+    try {
+      recording = Recording.read(new StringReader(new String(body, StandardCharsets.UTF_8)));
+    } catch (IllegalArgumentException e) {
+      error(res, Status.BAD_REQUEST_400, "not a Stator recording: " + e.getMessage());
+      return;
+    }
+    String name = imports.add(recording);
+    res.status(Status.CREATED_201);
+    json(res, new JsonWriter().object().field("source", name)
+        .strings("machines", recording.machines().stream().map(m -> m.id()).toList())
+        .field("records", recording.records().size()).endObject());
   }
 
   // ------------------------------------------------------------------ event stream

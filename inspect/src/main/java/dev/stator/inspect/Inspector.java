@@ -40,16 +40,28 @@ import org.jspecify.annotations.Nullable;
  * <h2>Endpoints</h2>
  * {@code /} (the page), {@code /api/machines}, {@code /api/machines/{id}} (schema with layout),
  * {@code /api/machines/{id}/records?since=N}, {@code /api/machines/{id}/at/{transition}},
- * {@code /api/export} (JSON lines, {@link Recording#write}) and {@code /api/events} (the event
- * stream); {@code docs/inspector.md} describes each.
+ * {@code /api/machines/{id}/explain/{transition}}, {@code /api/machines/{id}/scopes},
+ * {@code /api/export} (JSON lines, {@link Recording#write}), {@code POST /api/recordings} (import
+ * a recording; the other endpoints read it with {@code ?source=<name>}) and
+ * {@code /api/events} (the event stream); {@code docs/inspector.md} describes each.
+ *
+ * <h2>Imported recordings</h2>
+ * The page's "Open recording" button posts a recording's JSON lines; the inspector keeps the
+ * latest four (each at most {@linkplain Builder#importLimit a limit}, 16 MiB by default) beside
+ * what it shows live, and the page opens one by its name. An import must carry the header
+ * {@code X-Stator-Import}, so that a page of another site cannot post one through the browser
+ * of someone who has the inspector open.
  *
  * <h2>Thread safety and lifecycle</h2>
  * An inspector is started by {@link Builder#start()} and runs until {@link #close()}; every
  * method may be called from any thread. Requests are served on virtual threads; one daemon
  * thread polls the source for new records every {@linkplain Builder#pollInterval poll
- * interval}, and each event-stream client has a bounded buffer of
+ * interval} and sends what it found as one event of at most
+ * {@linkplain Builder#eventRecords records} (a page told that some were left out says it
+ * sampled); each event-stream client has a bounded buffer of
  * {@linkplain Builder#clientBuffer events}: a client that falls that far behind gets a
- * {@code resync} event and reloads, so a slow page never makes the server buffer without bound.
+ * {@code resync} event and reloads, so a slow page never makes the server buffer without bound
+ * (at most {@code clientBuffer × eventRecords} records per client).
  * The inspector only reads machines and the history; it adds no tracer and records nothing of
  * its own.
  */
@@ -60,6 +72,9 @@ public final class Inspector implements AutoCloseable {
    * source (History offers no callback), see Poller and LiveSource. */
 
   private enum State { RUNNING, CLOSED }
+
+  /** The recordings imported from the page that are kept; one more forgets the oldest. */
+  static final int IMPORTS_KEPT = 4;
 
   private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
   private final WebServer server; // written once by start
@@ -75,8 +90,9 @@ public final class Inspector implements AutoCloseable {
     this.host = b.bind;
     this.token = b.token;
     this.hub = new EventHub(b.clientBuffer);
-    this.pump = new Poller(source, hub);
-    Api api = new Api(source, hub, b.token, b.keepAlive);
+    this.pump = new Poller(source, hub, b.eventRecords);
+    Api api = new Api(source, new Imports(IMPORTS_KEPT), b.importLimit, hub, b.token,
+        b.keepAlive);
     this.server = WebServer.builder().host(b.bind).port(b.port).shutdownHook(false)
         .shutdownGracePeriod(Duration.ofMillis(500)).routing(api::routes).build().start();
     this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -164,7 +180,9 @@ public final class Inspector implements AutoCloseable {
     private @Nullable InspectorSource source;
     private Duration pollInterval = Duration.ofMillis(50);
     private Duration keepAlive = Duration.ofSeconds(15);
-    private int clientBuffer = 1_000;
+    private int clientBuffer = 32;
+    private int eventRecords = 2_000;
+    private int importLimit = 16 << 20;
 
     Builder() {}
 
@@ -266,8 +284,9 @@ public final class Inspector implements AutoCloseable {
     }
 
     /**
-     * The most events buffered for one event-stream client (default 1,000); a client that
-     * falls further behind gets a {@code resync} event instead.
+     * The most events buffered for one event-stream client (default 32: over a second and a
+     * half of polls at the default interval); a client that falls further behind gets a
+     * {@code resync} event instead.
      *
      * @throws IllegalArgumentException if not positive
      */
@@ -276,6 +295,35 @@ public final class Inspector implements AutoCloseable {
         throw new IllegalArgumentException("client buffer must be positive: " + events);
       }
       this.clientBuffer = events;
+      return this;
+    }
+
+    /**
+     * The most records one event carries (default 2,000). A poll that finds more sends the
+     * newest this many and the number it left out, which the page shows as sampled; at the
+     * default poll interval that is 40,000 transitions a second before a page samples.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder eventRecords(int records) {
+      if (records <= 0) {
+        throw new IllegalArgumentException("records per event must be positive: " + records);
+      }
+      this.eventRecords = records;
+      return this;
+    }
+
+    /**
+     * The largest recording the page may import, in bytes (default 16 MiB); a larger one is
+     * refused with status 413.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder importLimit(int bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("import limit must be positive: " + bytes);
+      }
+      this.importLimit = bytes;
       return this;
     }
 

@@ -58,6 +58,15 @@ class InspectorApiTest {
     return new Answer(r.statusCode(), r.body());
   }
 
+  Answer post(String path, String body, boolean importHeader) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        + inspector.port() + path)).POST(HttpRequest.BodyPublishers.ofString(body))
+        .header("Content-Type", "application/x-ndjson");
+    if (importHeader) b.header("X-Stator-Import", "1");
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return new Answer(r.statusCode(), r.body());
+  }
+
   String path(Machine<?> m) {
     return "/api/machines/" + URLEncoder.encode(m.id(), StandardCharsets.UTF_8);
   }
@@ -227,6 +236,74 @@ class InspectorApiTest {
           .containsEntry("id", id).containsEntry("live", false)
           .containsEntry("active", List.of("Closed", "Locked", "Ready", "Alarm")));
     }
+  }
+
+  @Test
+  void anImportedRecordingIsReadByItsNameBesideTheLiveMachines() throws Exception {
+    door.add(Door.Closed);
+    door.add(Door.Locked);
+    String exported = history.recording().toJsonLines();
+    long kept = 3; // add Closed, auto Ready, add Locked (and Alarm)
+    door.remove(Door.Locked); // the live machine moves on; the import stays as it was
+    Answer created = post("/api/recordings", exported, true);
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    assertThat(created.json()).containsEntry("source", "r1")
+        .containsEntry("machines", List.of(door.id())).containsEntry("records", kept);
+
+    Map<String, Object> imported = get("/api/machines?source=r1").json();
+    assertThat(imported).containsEntry("live", false);
+    assertThat(list(imported.get("machines"))).singleElement().satisfies(m -> assertThat(m)
+        .containsEntry("live", false)
+        .containsEntry("active", List.of("Closed", "Locked", "Ready", "Alarm")));
+    assertThat(list(get(path(door) + "/records?source=r1").json().get("records")))
+        .hasSize((int) kept);
+    assertThat(get("/api/machines").json()).containsEntry("live", true);
+    assertThat(get("/api/recordings").json()).containsEntry("recordings", List.of("r1"));
+    Answer back = get("/api/export?source=r1");
+    assertThat(Recording.read(new StringReader(back.body())).records()).hasSize((int) kept);
+  }
+
+  @Test
+  void anImportWithoutItsHeaderIs403AndKeepsNothing() throws Exception {
+    door.add(Door.Closed);
+    Answer a = post("/api/recordings", history.recording().toJsonLines(), false);
+    assertThat(a.status()).isEqualTo(403);
+    assertThat((String) a.json().get("error")).contains("X-Stator-Import");
+    assertThat(get("/api/recordings").json()).containsEntry("recordings", List.of());
+  }
+
+  @Test
+  void anImportThatIsNotARecordingIs400AndNamesTheProblem() throws Exception {
+    Answer a = post("/api/recordings", "{\"hello\":1}\n", true);
+    assertThat(a.status()).isEqualTo(400);
+    assertThat((String) a.json().get("error")).startsWith("not a Stator recording: ")
+        .contains("not a Stator history");
+    assertThat(get("/api/recordings").json()).containsEntry("recordings", List.of());
+  }
+
+  @Test
+  void anImportOverTheLimitIs413() throws Exception {
+    inspector.close();
+    inspector = Inspector.builder().history(history).importLimit(100).start();
+    door.add(Door.Closed);
+    Answer a = post("/api/recordings", history.recording().toJsonLines(), true);
+    assertThat(a.status()).isEqualTo(413);
+    assertThat((String) a.json().get("error")).contains("at most 100 bytes");
+  }
+
+  @Test
+  void anUnknownSourceIs404AndTheLatestFourImportsAreKept() throws Exception {
+    door.add(Door.Closed);
+    String exported = history.recording().toJsonLines();
+    for (int i = 0; i < Inspector.IMPORTS_KEPT + 1; i++) {
+      assertThat(post("/api/recordings", exported, true).status()).isEqualTo(201);
+    }
+    assertThat(get("/api/recordings").json()).containsEntry("recordings",
+        List.of("r2", "r3", "r4", "r5"));
+    Answer gone = get("/api/machines?source=r1");
+    assertThat(gone.status()).isEqualTo(404);
+    assertThat((String) gone.json().get("error")).contains("no imported recording 'r1'")
+        .contains("[r2, r3, r4, r5]");
   }
 
   @Test

@@ -5,6 +5,8 @@ import dev.stator.history.History;
 import dev.stator.inspect.Doors.Door;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
@@ -13,9 +15,10 @@ import java.util.concurrent.locks.LockSupport;
  * and event-stream client are threads of their own, which is the point): a listed door traced
  * by a History runs at a paced rate for some seconds with an inspector started and one
  * event-stream client reading {@code /api/events} (what an open page does); it reports the
- * records made and the record events the client received (does the page keep up, or did it
- * get a resync), and the mean cost of a mutation over unpaced bursts with the history alone and
- * with the inspector and its client attached.
+ * records made and those the client received, in how many events, and how many were left out
+ * (does the page keep up, did it sample, or did it get a resync), and the mean cost of a
+ * mutation over unpaced bursts with the history alone and with the inspector and its client
+ * attached.
  *
  * <p>Run: {@code java -cp <inspect test classpath> dev.stator.inspect.InspectorCost [seconds]
  * [rate]} (defaults 10 s, 10,000/s); {@code InspectorCostTest} runs a short version.
@@ -24,12 +27,14 @@ public final class InspectorCost {
   private InspectorCost() {}
 
   /** What a run measured. */
-  record Figures(long made, long received, long resyncs, double aloneNs, double inspectedNs) {
+  record Figures(long made, long received, long sampled, long events, long resyncs,
+      double aloneNs, double inspectedNs) {
     @Override
     public String toString() {
-      return String.format("records made %d, record events received %d, resyncs %d;"
-          + " mutation: history alone %.1f ns, with inspector + client %.1f ns (%.2fx)",
-          made, received, resyncs, aloneNs, inspectedNs, inspectedNs / aloneNs);
+      return String.format("records made %d, received %d in %d events, left out (sampled) %d,"
+          + " resyncs %d; mutation: history alone %.1f ns, with inspector + client %.1f ns"
+          + " (%.2fx)", made, received, events, sampled, resyncs, aloneNs, inspectedNs,
+          inspectedNs / aloneNs);
     }
   }
 
@@ -61,8 +66,10 @@ public final class InspectorCost {
         long made = history.appended() - before;
         inspector.pump(); // whatever the poller had not sent yet
         long received = 0;
+        long sampled = 0;
+        long events = 0;
         long resyncs = 0;
-        while (received < made && resyncs == 0) {
+        while (received + sampled < made && resyncs == 0) {
           SseClient.Event e;
           try {
             e = client.next();
@@ -70,12 +77,17 @@ public final class InspectorCost {
             break;
           }
           if (e == SseClient.END) break;
-          if (e.name().equals("record")) received++;
+          if (e.name().equals("records")) {
+            Map<String, Object> body = TestJson.object(e.data());
+            received += ((List<?>) body.get("records")).size();
+            sampled += (Long) body.get("sampled");
+            events++;
+          }
           if (e.name().equals("resync")) resyncs++;
         }
         double inspected = burst(door, burst);
         inspected = Math.min(inspected, burst(door, burst));
-        return new Figures(made, received, resyncs, alone, inspected);
+        return new Figures(made, received, sampled, events, resyncs, alone, inspected);
       }
     }
   }

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The event stream: new records arrive as events, a client that falls behind its bounded buffer
- * gets one resync event, close ends the streams. The poller's interval is an hour, so the test
+ * The event stream: the new records of a poll arrive as one event (bounded, saying how many it
+ * left out), a client that falls behind its bounded buffer gets one resync event, close ends
+ * the streams. The poller's interval is an hour, so the test
  * polls with {@link Inspector#pump()} and the order of events is deterministic.
  */
 class InspectorEventsTest {
@@ -29,7 +30,7 @@ class InspectorEventsTest {
   void start() {
     history = History.builder().capacity(1_000).build();
     door = Doors.door(history, new AtomicBoolean());
-    inspector = Inspector.builder().history(history).clientBuffer(4)
+    inspector = Inspector.builder().history(history).clientBuffer(1)
         .pollInterval(Duration.ofHours(1)).start();
   }
 
@@ -54,38 +55,65 @@ class InspectorEventsTest {
     return rs.get(rs.size() - 1);
   }
 
+  /** The records of the next event, which must be a {@code records} event. */
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> records(SseClient events, long sampled)
+      throws Exception {
+    SseClient.Event e = events.next();
+    assertThat(e.name()).isEqualTo("records");
+    Map<String, Object> body = TestJson.object(e.data());
+    assertThat(body).containsEntry("sampled", sampled);
+    return (List<Map<String, Object>>) body.get("records");
+  }
+
   @Test
-  void aNewRecordArrivesAsAnEvent() throws Exception {
+  void theNewRecordsOfAPollArriveAsOneEvent() throws Exception {
     try (SseClient events = connect()) {
       door.add(Door.Closed); // and Ready, auto, in a transition of its own
       inspector.pump();
-      SseClient.Event e = events.next();
-      assertThat(e.name()).isEqualTo("record");
-      Map<String, Object> r = TestJson.object(e.data());
-      assertThat(r).containsEntry("machine", door.id())
+      List<Map<String, Object>> rs = records(events, 0);
+      assertThat(rs).hasSize(2);
+      assertThat(rs.get(0)).containsEntry("machine", door.id())
           .containsEntry("seq", last().sequence() - 1).containsEntry("kind", "add")
           .containsEntry("called", List.of("Closed")).containsEntry("added", List.of("Closed"));
-      assertThat(TestJson.object(events.next().data())).containsEntry("seq", last().sequence())
+      assertThat(rs.get(1)).containsEntry("seq", last().sequence())
           .containsEntry("kind", "auto").containsEntry("added", List.of("Ready"));
 
       door.add(Door.Locked);
       inspector.pump();
-      assertThat(TestJson.object(events.next().data())).containsEntry("seq", last().sequence())
-          .containsEntry("added", List.of("Locked", "Alarm"));
+      assertThat(records(events, 0)).singleElement().satisfies(r -> assertThat(r)
+          .containsEntry("seq", last().sequence())
+          .containsEntry("added", List.of("Locked", "Alarm")));
+    }
+  }
+
+  @Test
+  void aPollWithMoreRecordsThanAnEventCarriesSendsTheNewestAndSaysHowManyItLeftOut()
+      throws Exception {
+    inspector.close();
+    inspector = Inspector.builder().history(history).eventRecords(3)
+        .pollInterval(Duration.ofHours(1)).start();
+    try (SseClient events = connect()) {
+      for (int i = 0; i < 5; i++) door.toggle(Door.Closed); // 8 records: toggles and autos
+      inspector.pump();
+      List<Map<String, Object>> rs = records(events, 5);
+      assertThat(rs).extracting(r -> r.get("seq")).containsExactly(last().sequence() - 2,
+          last().sequence() - 1, last().sequence());
     }
   }
 
   @Test
   void aClientThatFallsBehindGetsOneResyncInsteadOfAnUnboundedBuffer() throws Exception {
-    try (SseClient events = connect()) {
-      for (int i = 0; i < 5; i++) door.toggle(Door.Closed); // 8 records, the buffer holds 4
+    try (SseClient events = connect();
+         Machine<Door> other = Doors.door(history, new AtomicBoolean())) {
+      // One poll with a new machine and a record publishes two events; the buffer holds one.
+      other.add(Door.Closed);
       inspector.pump();
       assertThat(events.next().name()).isEqualTo("resync");
       door.add(Door.Open);
       inspector.pump();
-      SseClient.Event after = events.next();
-      assertThat(after.name()).isEqualTo("record");
-      assertThat(TestJson.object(after.data())).containsEntry("seq", last().sequence());
+      assertThat(records(events, 0)).singleElement().satisfies(r -> assertThat(r)
+          .containsEntry("seq", last().sequence()));
     }
   }
 
@@ -96,9 +124,8 @@ class InspectorEventsTest {
       door.add(Door.Locked);
       inspector.pump();
       for (SseClient c : List.of(a, b)) {
-        assertThat(TestJson.object(c.next().data())).containsEntry("called", List.of("Closed"));
-        assertThat(TestJson.object(c.next().data())).containsEntry("called", List.of("Ready"));
-        assertThat(TestJson.object(c.next().data())).containsEntry("called", List.of("Locked"));
+        assertThat(records(c, 0)).extracting(r -> r.get("called")).containsExactly(
+            List.of("Closed"), List.of("Ready"), List.of("Locked"));
       }
     }
   }

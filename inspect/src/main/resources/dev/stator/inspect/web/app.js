@@ -13,8 +13,11 @@ const state = {
   moment: null,          // null: live; else the transition id shown
   loadToken: 0,          // drops answers of superseded loads
   recent: [],            // the latest records from the event stream, merged into every load
+  sampled: 0,            // records the event stream left out since the last load
 };
-const RECENT_MAX = 500;
+const RECENT_MAX = 2000;  // records of the event stream kept to merge into a load
+const RECORDS_MAX = 5000; // records of the selected machine kept (the oldest are dropped)
+const ROWS_MAX = 1000;    // timeline rows (or log lines) shown: the newest that match
 
 function url(path, params) {
   const u = new URL(path, location.href);
@@ -93,6 +96,7 @@ async function select(id) {
   state.records = new Map(recs.records.map(r => [r.seq, r]));
   // a record that arrived while this load was on its way may be missing from its answer
   for (const r of state.recent) if (r.machine === id) state.records.set(r.seq, r);
+  trimRecords();
   state.moment = null;
   document.getElementById('detail').hidden = false;
   document.getElementById('machine-id').textContent = detail.id;
@@ -290,13 +294,33 @@ function logLine(r) {
 
 function renderTimeline() {
   const body = document.querySelector('#timeline tbody');
-  const recs = [...state.records.values()].sort((a, b) => b.seq - a.seq).filter(matches);
-  body.replaceChildren(...recs.map(row));
+  const all = [...state.records.values()].sort((a, b) => b.seq - a.seq).filter(matches);
+  const recs = all.slice(0, ROWS_MAX);
   const asLog = document.getElementById('f-log').checked;
+  body.replaceChildren(...(asLog ? [] : recs.map(row)));
   const log = document.getElementById('log');
   log.hidden = !asLog;
   document.getElementById('timeline').hidden = asLog;
   log.textContent = asLog ? recs.slice().reverse().map(logLine).join('\n') : '';
+  showShown(all.length);
+}
+
+// How many of the matching records the timeline shows, and whether the stream sampled.
+function showShown(matching) {
+  const shown = Math.min(matching, ROWS_MAX);
+  document.getElementById('shown').textContent = (shown < matching
+      ? 'the newest ' + shown + ' of ' + matching + ' kept transitions' : '') +
+      (state.sampled > 0 ? (shown < matching ? '; ' : '') + 'sampled: ' + state.sampled +
+          ' transitions were not sent live (reload to read them)' : '');
+}
+
+// Drops the oldest records of the selected machine beyond RECORDS_MAX (a Map keeps insertion
+// order, and records are inserted oldest first: a load's answer, then the stream's batches).
+function trimRecords() {
+  if (state.records.size <= RECORDS_MAX) return;
+  const oldest = [...state.records.keys()].sort((a, b) => a - b)
+      .slice(0, state.records.size - RECORDS_MAX);
+  for (const seq of oldest) state.records.delete(seq);
 }
 
 function fillStateFilter(names) {
@@ -306,39 +330,48 @@ function fillStateFilter(names) {
   sel.value = names.includes(chosen) ? chosen : '';
 }
 
-function addRecord(r) {
-  state.recent.push(r);
-  if (state.recent.length > RECENT_MAX) state.recent.shift();
-  const m = state.machines.get(r.machine);
-  if (m === undefined) {
-    loadMachines().catch(showError);
-    return;
+// One event's records (oldest first): the machine list, the selected machine's records and the
+// timeline are updated once for the whole batch.
+function addRecords(rs, sampled) {
+  let unknown = false;
+  let touched = false;
+  const mine = [];
+  for (const r of rs) {
+    state.recent.push(r);
+    const m = state.machines.get(r.machine);
+    if (m === undefined) { unknown = true; continue; }
+    if (m.live) { m.active = r.after; touched = true; }
+    if (r.machine === state.selected && !state.records.has(r.seq)) {
+      state.records.set(r.seq, r);
+      mine.push(r);
+    }
   }
-  if (m.live) {
-    m.active = r.after;
-    renderMachines();
-  }
-  if (r.machine !== state.selected || state.records.has(r.seq)) return;
-  state.records.set(r.seq, r);
-  if (!matches(r) || document.getElementById('f-log').checked) {
-    renderTimeline();
-    if (state.moment === null) showLive();
-    return;
-  }
+  if (state.recent.length > RECENT_MAX) state.recent.splice(0, state.recent.length - RECENT_MAX);
+  state.sampled += sampled;
+  if (unknown) loadMachines().catch(showError);
+  if (touched) renderMachines();
+  if (mine.length === 0 && sampled === 0) return;
+  trimRecords();
   const body = document.querySelector('#timeline tbody');
-  const tr = row(r);
-  // newest first: insert before the first row with a smaller sequence
-  let before = null;
-  for (const other of body.children) {
-    if (Number(other.getAttribute('data-seq')) < r.seq) { before = other; break; }
+  const top = body.firstElementChild;
+  const topSeq = top === null ? -1 : Number(top.getAttribute('data-seq'));
+  if (document.getElementById('f-log').checked || mine.some(r => r.seq < topSeq) ||
+      body.children.length === 0) {
+    renderTimeline();
+  } else {
+    // the usual case: every new record is newer than the shown ones; put them on top
+    const rows = mine.filter(matches).reverse().map(row);
+    body.prepend(...rows);
+    while (body.children.length > ROWS_MAX) body.lastElementChild.remove();
+    showShown([...state.records.values()].filter(matches).length);
   }
-  body.insertBefore(tr, before);
   if (state.moment === null) showLive();
 }
 
 // ------------------------------------------------------------------ events
 
 async function reloadAll() {
+  state.sampled = 0;
   await loadMachines();
   if (state.selected !== null) {
     const moment = state.moment;
@@ -363,8 +396,11 @@ function connect() {
     state.recent = [];
     reloadAll().catch(showError);
   });
+  events.addEventListener('records', e => {
+    const batch = JSON.parse(e.data);
+    addRecords(batch.records, batch.sampled);
+  });
   events.addEventListener('machines', () => loadMachines().catch(showError));
-  events.addEventListener('record', e => addRecord(JSON.parse(e.data)));
   events.onerror = () => {
     conn.textContent = 'reconnecting';
     conn.classList.remove('open');
