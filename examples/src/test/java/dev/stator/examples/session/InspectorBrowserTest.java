@@ -2,11 +2,14 @@ package dev.stator.examples.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stator.Machine;
 import dev.stator.Result;
+import dev.stator.Schema;
 import dev.stator.Status;
 import dev.stator.examples.session.SessionClient.Conn;
 import dev.stator.history.History;
 import dev.stator.history.Recording;
+import dev.stator.history.TransitionRecord;
 import dev.stator.inspect.Inspector;
 import java.io.File;
 import java.io.IOException;
@@ -18,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,7 +42,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The inspector in a real browser (headless Chromium driven by Selenium) over the session-client
  * example: the page lists the client's machine, lights {@code Connected} up when the client
  * connects, steps back in the timeline to before it, opens the refused mutation and shows its
- * reason and resolution steps; then an exported recording opens in a second inspector.
+ * reason and resolution steps; then the exported recording opens from the page's file input.
+ * A second test drives a machine at 10,000 transitions a second and waits for the page to show
+ * the newest of them.
  *
  * <p>Chromium and its driver come from Debian ({@code bash .ci/install-chromium.sh}, which the
  * README's test command runs); the test fails, rather than skips, without them. Waits are
@@ -130,7 +137,7 @@ class InspectorBrowserTest {
         .allMatch(tr -> tr.getText().contains("Session"))
         && !d.findElements(By.cssSelector("#timeline tbody tr")).isEmpty());
 
-    // The recording the page's export link downloads, opened without the program's machines.
+    // The recording the page's export link downloads, opened from the page's file input.
     String exported;
     try (HttpClient http = HttpClient.newHttpClient()) {
       HttpResponse<String> res = http.send(HttpRequest.newBuilder(
@@ -138,20 +145,60 @@ class InspectorBrowserTest {
       assertThat(res.statusCode()).isEqualTo(200);
       exported = res.body();
     }
-    Recording recording = Recording.read(new StringReader(exported));
-    try (Inspector offline = Inspector.builder().port(0).recording(recording).start()) {
-      browser.get(offline.url().toString());
-      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("source"),
-          "recording"));
-      WebElement recorded = wait.until(ExpectedConditions.presenceOfElementLocated(
-          By.cssSelector("#machines li[data-id='session:browser']")));
-      assertThat(recorded.getText()).contains("(recorded)");
-      WebElement old = wait.until(ExpectedConditions.elementToBeClickable(
-          By.cssSelector("#timeline tr.transition.canceled")));
-      old.click();
-      wait.until(ExpectedConditions.textToBe(By.id("transition-reason"),
-          "refused: Connected requires Session"));
-      shot("inspector-recording.png");
+    assertThat(Recording.read(new StringReader(exported)).machines())
+        .anySatisfy(m -> assertThat(m.id()).isEqualTo("session:browser"));
+    Path file = Files.createDirectories(SHOTS).resolve("exported.jsonl");
+    Files.writeString(file, exported);
+    browser.findElement(By.id("import")).sendKeys(file.toAbsolutePath().toString());
+    wait.until(ExpectedConditions.textToBe(By.id("source"), "recording r1 (imported)"));
+    WebElement recorded = wait.until(ExpectedConditions.presenceOfElementLocated(
+        By.cssSelector("#machines li[data-id='session:browser']")));
+    assertThat(recorded.getText()).contains("(recorded)");
+    WebElement old = wait.until(ExpectedConditions.elementToBeClickable(
+        By.cssSelector("#timeline tr.transition.canceled")));
+    old.click();
+    wait.until(ExpectedConditions.textToBe(By.id("transition-reason"),
+        "refused: Connected requires Session"));
+    shot("inspector-recording.png");
+    browser.findElement(By.id("to-live")).click();
+    wait.until(ExpectedConditions.textToBe(By.id("source"), "live"));
+  }
+
+  /** A one-state machine for the burst. */
+  enum Flip { On }
+
+  @Test
+  void thePageFollowsTenThousandTransitionsASecond() throws Exception {
+    History busy = History.builder().capacity(50_000).build();
+    try (Machine<Flip> flip = Machine.of(Schema.of(Flip.class).build()).id("burst").listed()
+             .tracer(busy.tracer()).build();
+         Inspector live = Inspector.builder().port(0).history(busy).start()) {
+      browser.get(live.url().toString());
+      WebDriverWait wait = new WebDriverWait(browser, WAIT);
+      wait.until(ExpectedConditions.elementToBeClickable(
+          By.cssSelector("#machines li[data-id='burst']"))).click();
+      wait.until(ExpectedConditions.textToBe(By.id("machine-id"), "burst"));
+      wait.until(ExpectedConditions.textToBe(By.id("conn"), "connected"));
+
+      // 20,000 toggles paced at 10,000 a second (pacing, not waiting for anything)
+      long period = 100_000;
+      long next = System.nanoTime();
+      for (int i = 0; i < 20_000; i++) {
+        flip.toggle(Flip.On);
+        next += period;
+        long wait0 = next - System.nanoTime();
+        if (wait0 > 0) LockSupport.parkNanos(wait0);
+      }
+      List<TransitionRecord> rs = busy.recording().timeline("burst").records();
+      String newest = String.valueOf(rs.get(rs.size() - 1).transitionId());
+      By top = By.cssSelector("#timeline tbody tr:first-child");
+      wait.until(d -> newest.equals(d.findElement(top).getAttribute("data-transition")));
+      String conn = browser.findElement(By.id("conn")).getText();
+      String shown = browser.findElement(By.id("shown")).getText();
+      System.out.println("page after 20,000 transitions at 10,000/s: " + conn + "; " + shown);
+      assertThat(conn).isIn("connected", "resynchronised");
+      assertThat(browser.findElements(By.cssSelector("#timeline tbody tr"))).hasSize(1_000);
+      assertThat(shown).startsWith("the newest 1000 of ");
     }
   }
 

@@ -2,7 +2,9 @@
 // SVG from the server's layout, and follows the event stream (/api/events).
 'use strict';
 
-const token = new URLSearchParams(location.search).get('token');
+const params = new URLSearchParams(location.search);
+const token = params.get('token');
+const imported = params.get('source'); // the name of an imported recording, or null: live
 const SVG = 'http://www.w3.org/2000/svg';
 
 const state = {
@@ -23,7 +25,25 @@ function url(path, params) {
   const u = new URL(path, location.href);
   for (const [k, v] of Object.entries(params || {})) u.searchParams.set(k, v);
   if (token) u.searchParams.set('token', token);
+  if (imported) u.searchParams.set('source', imported);
   return u;
+}
+
+// The page itself, showing the live machines (source null) or an imported recording.
+function pageUrl(source) {
+  const u = new URL(location.pathname, location.href);
+  if (token) u.searchParams.set('token', token);
+  if (source) u.searchParams.set('source', source);
+  return u;
+}
+
+// Posts a recording file's JSON lines; the inspector keeps it and the page opens it.
+async function importFile(file) {
+  const res = await fetch(url('api/recordings', {}), {method: 'POST', body: await file.text(),
+      headers: {'Content-Type': 'application/x-ndjson', 'X-Stator-Import': '1'}});
+  const body = await res.json();
+  if (!res.ok) throw new Error(file.name + ': ' + (body.error || res.statusText));
+  location.href = pageUrl(body.source).href;
 }
 
 async function api(path, params) {
@@ -58,7 +78,8 @@ function showError(err) {
 
 async function loadMachines() {
   const body = await api('api/machines');
-  document.getElementById('source').textContent = body.live ? 'live' : 'recording';
+  document.getElementById('source').textContent = body.live ? 'live' :
+      imported ? 'recording ' + imported + ' (imported)' : 'recording';
   state.machines = new Map(body.machines.map(m => [m.id, m]));
   renderMachines();
   if (state.selected === null && body.machines.length > 0) {
@@ -412,4 +433,18 @@ for (const id of ['f-state', 'f-kind', 'f-errors', 'f-log']) {
   document.getElementById(id).addEventListener('change', () => renderTimeline());
 }
 document.getElementById('export').href = url('api/export');
-connect(); // its first event, hello, loads everything
+document.getElementById('import').addEventListener('change', e => {
+  const file = e.target.files[0];
+  if (file) importFile(file).catch(showError);
+});
+if (imported) {
+  // a recording does not change: load it once, and offer the way back to the live machines
+  const conn = document.getElementById('conn');
+  conn.textContent = 'fixed';
+  const back = document.getElementById('to-live');
+  back.href = pageUrl(null).href;
+  back.hidden = false;
+  reloadAll().catch(showError);
+} else {
+  connect(); // its first event, hello, loads everything
+}
