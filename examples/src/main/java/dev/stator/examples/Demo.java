@@ -42,7 +42,8 @@ public final class Demo {
     History history = History.builder().capacity(10_000).build();
     Inspector inspector = startInspector(history);
     out.println("inspector: " + inspector.url());
-    List<DemoPart> parts = List.of(new TaskDemo(), new SessionDemo(history.tracer()), new ServerDemo(),
+    List<DemoPart> parts = List.of(new TaskDemo(history.tracer()),
+        new SessionDemo(history.tracer()), new ServerDemo(history.tracer()),
         new RpcDemo(), new TelemetryDemo(), new DiagramDemo());
     Map<String, Map<String, Long>> figures = new LinkedHashMap<>();
     int n = 0;

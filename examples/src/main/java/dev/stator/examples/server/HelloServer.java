@@ -8,6 +8,7 @@ import dev.stator.Result;
 import dev.stator.Schema;
 import dev.stator.StateScope;
 import dev.stator.Status;
+import dev.stator.Tracer;
 import dev.stator.Wait;
 import dev.stator.supervision.ActorRegistry;
 import dev.stator.supervision.BackgroundService;
@@ -220,6 +221,7 @@ public final class HelloServer {
         .threadFactory(options.threadFactory)
         .handlerTimeout(BOUND); // a stage's setup runs in its xState handler: bind, start a thread
     if (options.log) b.log();
+    if (options.tracer != Tracer.NOOP) b.tracer(options.tracer).listed();
     return b.build();
   }
 
@@ -433,6 +435,7 @@ public final class HelloServer {
     int port;
     int drainSeconds = 1;
     boolean log;
+    Tracer tracer = Tracer.NOOP;
     Probe probe = Probe.NONE;
 
     Options() {}
@@ -460,6 +463,15 @@ public final class HelloServer {
     /** Logs the stages' transitions. */
     public Options log(boolean log) {
       this.log = log;
+      return this;
+    }
+
+    /**
+     * Traces the stages' transitions with {@code tracer} (a {@code History}'s, for the
+     * inspector) and lists the server's machine ({@code Machine.Builder.listed()}).
+     */
+    public Options tracer(Tracer tracer) {
+      this.tracer = Objects.requireNonNull(tracer, "tracer");
       return this;
     }
 

@@ -3,6 +3,7 @@ package dev.stator.examples.server;
 import dev.stator.examples.DemoPart;
 import dev.stator.examples.server.HelloServer.Stage;
 import dev.stator.examples.session.CountingThreadFactory;
+import dev.stator.Tracer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -25,6 +26,17 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ServerDemo implements DemoPart {
   private static final Duration WAIT = Duration.ofSeconds(5);
+  private final Tracer tracer;
+
+  /** A section whose server is not traced. */
+  public ServerDemo() {
+    this(Tracer.NOOP);
+  }
+
+  /** A section whose server's machine is traced by {@code tracer} and listed for the inspector. */
+  public ServerDemo(Tracer tracer) {
+    this.tracer = tracer;
+  }
 
   @Override
   public String title() {
@@ -36,7 +48,7 @@ public final class ServerDemo implements DemoPart {
     out.println("An HTTP server started as nested lifespans: registry, then worker, then listener.");
     out.println("Each stage is a state that requires the one before; its scope owns its resources.");
     CountingThreadFactory threads = new CountingThreadFactory("server");
-    HelloServer server = new HelloServer(HelloServer.options().threadFactory(threads).log(true)
+    HelloServer server = new HelloServer(HelloServer.options().threadFactory(threads).log(true).tracer(tracer)
         .probe(new HelloServer.Probe() {
           @Override
           public void setUp(Stage stage) {

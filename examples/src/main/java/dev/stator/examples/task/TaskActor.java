@@ -11,6 +11,7 @@ import dev.stator.Result;
 import dev.stator.Schema;
 import dev.stator.StateScope;
 import dev.stator.Status;
+import dev.stator.Tracer;
 import dev.stator.examples.task.AgentExecutor.EventSink;
 import dev.stator.examples.task.AgentExecutor.RequestContext;
 import dev.stator.examples.task.Subscription.Update;
@@ -144,7 +145,7 @@ public final class TaskActor implements AutoCloseable {
 
   /** An actor for {@code loaded}, the task as the store had it; {@link #start} starts it. */
   TaskActor(Task loaded, AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log,
-      Consumer<TaskActor> onRetired) {
+      Tracer tracer, Consumer<TaskActor> onRetired) {
     this.id = loaded.id();
     this.current = loaded;
     this.agent = agent;
@@ -152,7 +153,9 @@ public final class TaskActor implements AutoCloseable {
     this.onRetired = onRetired;
     Machine.Builder<Life> b = Machine.of(SCHEMA).id("task " + id)
         .handlers(this, MethodHandles.lookup()).threadFactory(threads);
-    this.machine = (log ? b.log() : b).build();
+    if (log) b.log();
+    if (tracer != Tracer.NOOP) b.tracer(tracer).listed(); // for the inspector
+    this.machine = b.build();
   }
 
   public String id() {

@@ -4,6 +4,7 @@ import dev.stator.examples.DemoPart;
 import dev.stator.examples.task.AgentExecutor.EventSink;
 import dev.stator.examples.task.AgentExecutor.RequestContext;
 import dev.stator.examples.task.Subscription.Update;
+import dev.stator.Tracer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -18,6 +19,17 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class TaskDemo implements DemoPart {
   private static final Duration BOUND = Duration.ofSeconds(5);
+  private final Tracer tracer;
+
+  /** A section whose actors are not traced. */
+  public TaskDemo() {
+    this(Tracer.NOOP);
+  }
+
+  /** A section whose actors' machines are traced by {@code tracer} and listed for the inspector. */
+  public TaskDemo(Tracer tracer) {
+    this.tracer = tracer;
+  }
 
   @Override
   public String title() {
@@ -59,7 +71,7 @@ public final class TaskDemo implements DemoPart {
   public Map<String, Long> run(PrintStream out) throws Exception {
     CountingThreads threads = new CountingThreads("task");
     TaskStore.InMemory store = new TaskStore.InMemory();
-    TaskRegistry tasks = new TaskRegistry(new Agent(), store, threads, true,
+    TaskRegistry tasks = new TaskRegistry(new Agent(), store, threads, true, tracer,
         id -> out.println("  retired: " + id));
     try (tasks) {
       out.println("1. a task that completes");

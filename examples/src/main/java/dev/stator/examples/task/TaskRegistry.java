@@ -1,5 +1,6 @@
 package dev.stator.examples.task;
 
+import dev.stator.Tracer;
 import dev.stator.supervision.ActorRegistry;
 import dev.stator.supervision.ActorStartException;
 import java.util.concurrent.ThreadFactory;
@@ -20,10 +21,21 @@ public final class TaskRegistry implements AutoCloseable {
    */
   public TaskRegistry(AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log,
       Consumer<String> retired) {
+    this(agent, store, threads, log, Tracer.NOOP, retired);
+  }
+
+  /**
+   * As {@link #TaskRegistry(AgentExecutor, TaskStore, ThreadFactory, boolean, Consumer)}, and
+   * every actor's machine is traced by {@code tracer} (a {@code History}'s, for the inspector)
+   * and listed ({@code Machine.Builder.listed()}) unless it is {@link Tracer#NOOP}.
+   */
+  public TaskRegistry(AgentExecutor agent, TaskStore store, ThreadFactory threads, boolean log,
+      Tracer tracer, Consumer<String> retired) {
     this.actors = ActorRegistry.<String, TaskActor>builder("tasks",
             (id, tasks) -> { // a throw here fails the start: no actor, every waiting caller told
               Task loaded = store.get(id).orElseGet(() -> store.create(id));
-              TaskActor actor = new TaskActor(loaded, agent, store, threads, log, this::retire);
+              TaskActor actor = new TaskActor(loaded, agent, store, threads, log, tracer,
+                  this::retire);
               try {
                 actor.start(); // a retire named during the start is kept by the registry
               } catch (RuntimeException | InterruptedException e) {
