@@ -154,16 +154,29 @@ final class Scope<S> implements StateScope<S> {
     }
   }
 
-  /** A resource's name for tracers: a hold's name, else the resource's class name. */
+  /** A resource's name for tracers: its class's simple name (or its name, if anonymous). */
   private static String nameOf(Object owned) {
-    if (owned instanceof Holder h) return h.name;
     Class<?> c = owned.getClass();
     return c.getSimpleName().isEmpty() ? c.getName() : c.getSimpleName();
   }
 
   private void traceOpened(Object owned) {
-    if (machine.config.tracing) {
-      machine.trace(() -> machine.config.tracer.resourceOpened(machine, this, nameOf(owned)));
+    if (!machine.config.tracing) return;
+    Tracer t = machine.config.tracer;
+    if (owned instanceof Holder h) {
+      machine.trace(() -> t.contextHeld(machine, this, h.name));
+    } else {
+      machine.trace(() -> t.resourceOpened(machine, this, nameOf(owned)));
+    }
+  }
+
+  private void traceClosed(Object owned, @Nullable Throwable failure) {
+    if (!machine.config.tracing) return;
+    Tracer t = machine.config.tracer;
+    if (owned instanceof Holder h) {
+      machine.trace(() -> t.contextReleased(machine, this, h.name, failure));
+    } else {
+      machine.trace(() -> t.resourceClosed(machine, this, nameOf(owned), failure));
     }
   }
 
@@ -382,10 +395,7 @@ final class Scope<S> implements StateScope<S> {
         failure = t;
       }
       if (failure != null) failures.add(failure);
-      if (machine.config.tracing) {
-        Throwable f = failure;
-        machine.trace(() -> machine.config.tracer.resourceClosed(machine, this, nameOf(o), f));
-      }
+      traceClosed(o, failure);
       interrupts.clear(); // the next close starts clear too
     }
     if (failures.isEmpty()) return null;

@@ -22,9 +22,10 @@ import org.jspecify.annotations.Nullable;
  *       a handler exceeded the handler timeout ends with {@code transitionEnd(e, false)} reported
  *       by the machine's new draining thread.
  *   <li>The scope hooks are called where the work happens: {@link #taskStarted} and
- *       {@link #taskEnded} on the task's own thread, {@link #resourceOpened} on the thread that
- *       opened or held it (often a task), {@link #resourceClosed} on the thread that closes the
- *       scope (the draining thread). So an implementer of those four must be thread-safe.
+ *       {@link #taskEnded} on the task's own thread, {@link #resourceOpened} and {@link #contextHeld} on
+ *       the thread that opened or held it (often a task), {@link #resourceClosed} and
+ *       {@link #contextReleased} on the thread that closes the scope (the draining thread). So
+ *       an implementer of those six must be thread-safe.
  * </ul>
  * A machine with several tracers calls them in the order they were added.
  */
@@ -102,21 +103,45 @@ public abstract class Tracer {
       @Nullable Throwable failure, boolean cancelled) {}
 
   /**
-   * A resource or held context became owned by a state's scope ({@link StateScope#open},
-   * {@link StateScope#hold}), on the thread that opened it.
+   * A resource became owned by a state's scope ({@link StateScope#open}), on the thread that
+   * opened it; and, through {@link #contextHeld}'s default, a held context.
    *
-   * @param resource the hold's name, or the resource's class name
+   * @param resource the resource's class name, or a hold's name
    */
   public void resourceOpened(Machine<?> machine, StateScope<?> scope, String resource) {}
 
   /**
-   * A resource or held context of a scope was closed or released, on the thread closing the
-   * scope.
+   * A resource of a scope was closed, on the thread closing the scope; and, through
+   * {@link #contextReleased}'s default, a held context released.
    *
    * @param failure what its close threw, or {@code null}
    */
   public void resourceClosed(Machine<?> machine, StateScope<?> scope, String resource,
       @Nullable Throwable failure) {}
+
+  /**
+   * A context was entered and is held by a state's scope ({@link StateScope#hold}), on the
+   * thread that called {@code hold}. The default reports it as
+   * {@link #resourceOpened resourceOpened(machine, scope, name)}, so a tracer that does not tell
+   * the two apart sees holds as resources.
+   *
+   * @param name the hold's name
+   */
+  public void contextHeld(Machine<?> machine, StateScope<?> scope, String name) {
+    resourceOpened(machine, scope, name);
+  }
+
+  /**
+   * A held context was exited (on its holder thread) as its scope closed, reported on the
+   * thread closing the scope. The default reports it as
+   * {@link #resourceClosed resourceClosed(machine, scope, name, failure)}.
+   *
+   * @param failure what its exit threw, or {@code null}
+   */
+  public void contextReleased(Machine<?> machine, StateScope<?> scope, String name,
+      @Nullable Throwable failure) {
+    resourceClosed(machine, scope, name, failure);
+  }
 
   /** A machine closed; no transitions follow. */
   public void machineClosed(Machine<?> machine) {}

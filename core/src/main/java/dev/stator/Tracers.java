@@ -82,4 +82,15 @@ final class Tracers extends Tracer {
       @Nullable Throwable f) {
     for (Tracer t : all) t.resourceClosed(m, s, resource, f);
   }
+
+  @Override
+  public void contextHeld(Machine<?> m, StateScope<?> s, String name) {
+    for (Tracer t : all) t.contextHeld(m, s, name);
+  }
+
+  @Override
+  public void contextReleased(Machine<?> m, StateScope<?> s, String name,
+      @Nullable Throwable f) {
+    for (Tracer t : all) t.contextReleased(m, s, name, f);
+  }
 }

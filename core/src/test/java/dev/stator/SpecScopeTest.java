@@ -500,4 +500,54 @@ class SpecScopeTest {
           .isLessThan(seen.indexOf("close Session ok on drainer")); // tasks end before closes
     }
   }
+
+  @Test
+  void SC12_aHoldIsReportedAsAHeldContextAndByDefaultAsAResource() throws Exception {
+    List<String> told = new CopyOnWriteArrayList<>();
+    List<String> plain = new CopyOnWriteArrayList<>();
+    Tracer contexts = new Tracer() {
+      @Override
+      public void contextHeld(Machine<?> m, StateScope<?> scope, String name) {
+        told.add("held " + name + " " + scope.state());
+      }
+
+      @Override
+      public void contextReleased(Machine<?> m, StateScope<?> scope, String name,
+          Throwable failure) {
+        told.add("released " + name + " " + (failure == null ? "ok" : failure.getMessage()));
+      }
+
+      @Override
+      public void resourceOpened(Machine<?> m, StateScope<?> scope, String resource) {
+        told.add("open " + resource);
+      }
+    };
+    Tracer resources = new Tracer() { // overrides only the resource hooks
+      @Override
+      public void resourceOpened(Machine<?> m, StateScope<?> scope, String resource) {
+        plain.add("open " + resource);
+      }
+
+      @Override
+      public void resourceClosed(Machine<?> m, StateScope<?> scope, String resource,
+          Throwable failure) {
+        plain.add("close " + resource);
+      }
+    };
+    try (Machine<Conn> m = Machine.of(SCHEMA).tracer(contexts).tracer(resources)
+        .onState(Conn.Connected, e -> {
+          try {
+            e.scope().hold("lock", () -> () -> {
+              throw new IllegalStateException("unlock failed");
+            });
+          } catch (Exception x) {
+            throw new IllegalStateException(x);
+          }
+        }).build()) {
+      m.add(Conn.Connected);
+      m.add(Conn.Disconnected);
+      assertThat(told).containsExactly("held lock Connected", "released lock unlock failed");
+      assertThat(plain).containsExactly("open lock", "close lock");
+    }
+  }
 }

@@ -261,4 +261,15 @@ final class Recorder extends Tracer {
       @Nullable Throwable failure) {
     history.scope(machine.id(), scope, ScopeEvent.Kind.RESOURCE_CLOSED, resource, failure);
   }
+
+  @Override
+  public void contextHeld(Machine<?> machine, StateScope<?> scope, String name) {
+    history.scope(machine.id(), scope, ScopeEvent.Kind.CONTEXT_HELD, name, null);
+  }
+
+  @Override
+  public void contextReleased(Machine<?> machine, StateScope<?> scope, String name,
+      @Nullable Throwable failure) {
+    history.scope(machine.id(), scope, ScopeEvent.Kind.CONTEXT_RELEASED, name, failure);
+  }
 }

@@ -46,7 +46,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>one {@code "scope"} line per {@link ScopeEvent}, after the transitions: {@code seq},
  *       {@code machine}, {@code state}, {@code activation}, {@code kind}
  *       ({@code task_started}, {@code task_ended}, {@code task_cancelled},
- *       {@code resource_opened}, {@code resource_closed}), {@code name}, {@code wall},
+ *       {@code resource_opened}, {@code resource_closed}, {@code context_held},
+ *       {@code context_released}), {@code name}, {@code wall},
  *       {@code failure}.
  * </ol>
  * Readers ignore fields they do not know, so later minor additions keep version 1; a change

@@ -39,10 +39,14 @@ public record ScopeEvent(long sequence, String machineId, String state, long act
     TASK_ENDED,
     /** A task ended because it was cancelled (its scope ended, or it was cancelled). */
     TASK_CANCELLED,
-    /** A resource or held context became owned by the scope. */
+    /** A resource became owned by the scope ({@code StateScope.open}). */
     RESOURCE_OPENED,
-    /** A resource was closed, or a held context released, as the scope closed. */
-    RESOURCE_CLOSED
+    /** A resource was closed as the scope closed. */
+    RESOURCE_CLOSED,
+    /** A context was entered and is held by the scope ({@code StateScope.hold}). */
+    CONTEXT_HELD,
+    /** A held context was exited as the scope closed. */
+    CONTEXT_RELEASED
   }
 
   /** {@link #wallNanos()} as an instant. */

@@ -420,6 +420,11 @@ class HistoryTest {
     try (Machine<Conn> m = Machine.of(SCHEMA).id("c1").tracer(history.tracer())
         .onState(Conn.Session, e -> {
           e.scope().open(() -> () -> { });
+          try {
+            e.scope().hold("lease", () -> () -> { });
+          } catch (Exception x) {
+            throw new IllegalStateException(x);
+          }
           e.scope().fork("dial", ran::countDown);
         })
         .build()) {
@@ -443,6 +448,9 @@ class HistoryTest {
       assertThat(rec.scopeEvents("c1")).extracting(ScopeEvent::kind).contains(
           ScopeEvent.Kind.RESOURCE_OPENED, ScopeEvent.Kind.TASK_STARTED,
           ScopeEvent.Kind.RESOURCE_CLOSED);
+      assertThat(rec.scopeEvents("c1")).filteredOn(e -> e.name().equals("lease"))
+          .extracting(ScopeEvent::kind).containsExactly(ScopeEvent.Kind.CONTEXT_HELD,
+              ScopeEvent.Kind.CONTEXT_RELEASED);
       Recording back = Recording.parse(rec.toJsonLines());
       assertThat(back).isEqualTo(rec);
       assertThat(back.scopeEvents()).isEqualTo(rec.scopeEvents());

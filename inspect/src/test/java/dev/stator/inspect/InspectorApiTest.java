@@ -343,7 +343,7 @@ class InspectorApiTest {
   }
 
   @Test
-  void recordsCarryArgumentsAndTracesAndScopesListTheTasksAndResources() throws Exception {
+  void recordsCarryArgumentsAndTracesAndScopesListTheTasksResourcesAndHeldContexts() throws Exception {
     dev.stator.Key<String> who = dev.stator.Key.of("who", String.class,
         dev.stator.Key.Codec.of(v -> v, v -> v));
     java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
@@ -351,6 +351,11 @@ class InspectorApiTest {
         .tracer(history.tracer())
         .onState(Door.Closed, e -> {
           e.scope().open(() -> () -> { });
+          try {
+            e.scope().hold("lease", () -> () -> { });
+          } catch (Exception x) {
+            throw new IllegalStateException(x);
+          }
           e.scope().fork("watch", ran::countDown);
         }).build()) {
       m.add(List.of(Door.Closed), dev.stator.Args.of(who, "ann"));
@@ -363,7 +368,9 @@ class InspectorApiTest {
           .get("trace")).asString().startsWith("java.lang.IllegalStateException: stuck");
       List<Map<String, Object>> events = list(get(p + "/scopes").json().get("events"));
       assertThat(events).extracting(e -> e.get("kind")).contains("resource_opened",
-          "task_started");
+          "context_held", "task_started");
+      assertThat(events).filteredOn(e -> e.get("kind").equals("context_held")).singleElement()
+          .satisfies(e -> assertThat(e).containsEntry("name", "lease"));
       assertThat(events).allSatisfy(e -> assertThat(e).containsEntry("state", "Closed")
           .containsEntry("activation", 1L));
     }
