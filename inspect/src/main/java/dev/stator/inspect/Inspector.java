@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * {@snippet :
  * History history = History.builder().build();
  * Machine<Conn> m = Machine.of(SCHEMA).listed().tracer(history.tracer()).build();
- * try (Inspector inspector = Inspector.builder().history(history).port(0).start()) {
+ * try (Inspector inspector = Inspector.start(0, history)) {
  *   System.out.println("inspect at " + inspector.url());
  *   // ... run the program; the page shows m live
  * }
@@ -107,6 +107,18 @@ public final class Inspector implements AutoCloseable {
   /** Starts configuring an inspector. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * Starts an inspector on {@code 127.0.0.1:port} (0: a free port) over the listed machines of
+   * this process and what {@code history} recorded of them; the same as
+   * {@code builder().port(port).history(history).start()}.
+   *
+   * @throws IllegalArgumentException if the port is not from 0 to 65535
+   * @throws java.io.UncheckedIOException if the server cannot listen (the port is taken)
+   */
+  public static Inspector start(int port, History history) {
+    return builder().port(port).history(history).start();
   }
 
   /** The port the server listens on (the one chosen by the system when configured as 0). */

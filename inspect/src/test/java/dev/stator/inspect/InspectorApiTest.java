@@ -77,6 +77,17 @@ class InspectorApiTest {
   }
 
   @Test
+  void startWithAPortAndAHistoryServesTheLiveMachines() throws Exception {
+    try (Inspector quick = Inspector.start(0, history)) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(quick.url().resolve(
+          "/api/machines")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(list(TestJson.object(r.body()).get("machines")))
+          .anySatisfy(m -> assertThat(m).containsEntry("id", door.id()));
+      assertThat(quick.url().getHost()).isEqualTo("127.0.0.1");
+    }
+  }
+
+  @Test
   void startsOnAnEphemeralLoopbackPort() {
     assertThat(inspector.port()).isPositive();
     assertThat(inspector.url()).hasToString("http://127.0.0.1:" + inspector.port() + "/");
