@@ -60,6 +60,27 @@ public final class Args {
     return null;
   }
 
+  /**
+   * Whether this has every argument of {@code other}, each with an equal value
+   * ({@link Objects#equals}); arguments beyond {@code other}'s do not matter, so every
+   * {@code Args} includes {@link #NONE}.
+   */
+  public boolean includes(Args other) {
+    Objects.requireNonNull(other, "other");
+    for (int i = 0; i < other.pairs.length; i += 2) {
+      Key<?> key = (Key<?>) other.pairs[i];
+      boolean found = false;
+      for (int j = 0; j < pairs.length; j += 2) {
+        if (pairs[j] == key) {
+          found = Objects.equals(pairs[j + 1], other.pairs[i + 1]);
+          break;
+        }
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+
   /** The number of arguments. */
   public int size() {
     return pairs.length / 2;

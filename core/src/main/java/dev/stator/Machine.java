@@ -221,6 +221,23 @@ public sealed interface Machine<S> extends AutoCloseable permits MachineBase {
    */
   Wait whenTime(Snapshot time);
 
+  /**
+   * A wait that completes at the next transition in which {@code state} activates (or, if it
+   * is {@code multi}, is entered again) through a mutation whose arguments
+   * {@linkplain Args#includes include} {@code expected}: every argument of {@code expected},
+   * each with an equal value; others do not matter, and {@link Args#NONE} matches any
+   * activation. The activation in progress when it is called does not count: a state active
+   * now completes it only by activating again. An activation that begins after this method
+   * returns counts; one that commits while it runs may or may not. A state pulled in by a
+   * relation ({@code add}) activates with the arguments of the mutation that pulled it; an
+   * {@code auto} activation carries none. On a remote machine the condition is evaluated by the
+   * server, with {@code expected} encoded by its keys' codecs.
+   *
+   * @throws IllegalArgumentException if {@code state} is not in the schema, or (on a remote
+   *     machine) an argument's key has no codec
+   */
+  Wait whenArgs(S state, Args expected);
+
   /** A wait that completes when {@code result} (a ticket of this machine) has been processed. */
   Wait whenQueue(Result result);
 

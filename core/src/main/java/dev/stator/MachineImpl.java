@@ -797,6 +797,21 @@ final class MachineImpl<S> extends MachineBase<S> {
   }
 
   @Override
+  public Wait whenArgs(S state, Args expected) {
+    java.util.Objects.requireNonNull(expected, "expected");
+    MachineWait w = MachineWait.args(this, schema.indexOf(state), expected);
+    if (closed || !waits.add(w)) {
+      w.fail(new MachineClosedException("machine " + id() + " is closed; wait refused"));
+    }
+    return w;
+  }
+
+  /** Offers a committed transition to the whenArgs waits; drainer. */
+  void entered(long entering, Args args) {
+    waits.entered(entering, args);
+  }
+
+  @Override
   public Wait whenQueue(Result result) {
     java.util.Objects.requireNonNull(result, "result");
     return MachineWait.of(result.future(), this, "whenQueue(" + result + ")");

@@ -23,6 +23,7 @@ final class MachineWait extends WaitBase {
   static final int ERROR = 3;
   static final int EXTERNAL = 4;
   static final int IDLE = 5; // machine idle: nothing queued, no transition (Machine.whenIdle)
+  static final int ARGS = 6; // fired by a transition that enters mask with args (whenArgs)
   /** Runs dependents of {@link #future()} off the machine's thread. */
   static final Executor ASYNC = r -> Thread.ofVirtual().name("stator-wait").start(r);
 
@@ -34,18 +35,40 @@ final class MachineWait extends WaitBase {
   int slot = -1;
   /** What an EXTERNAL wait waits for (timeout messages); null for conditions. */
   private final @Nullable String what;
+  /** What an ARGS wait's mutation must carry; NONE for other kinds. */
+  final Args expected;
+  /** Run once when the wait is cancelled (an outside wait's source); may be null. */
+  private volatile @Nullable Runnable onCancel;
 
   MachineWait(@Nullable MachineImpl<?> machine, int kind, long mask, long[] base) {
-    this(machine, kind, mask, base, null);
+    this(machine, kind, mask, base, null, Args.NONE);
   }
 
   private MachineWait(@Nullable MachineImpl<?> machine, int kind, long mask, long[] base,
-      @Nullable String what) {
+      @Nullable String what, Args expected) {
     this.machine = machine;
     this.kind = kind;
     this.mask = mask;
     this.base = base;
     this.what = what;
+    this.expected = expected;
+  }
+
+  /** A whenArgs wait: completed by {@link WaitRegistry#entered}, never by {@link #test}. */
+  static MachineWait args(MachineImpl<?> machine, int state, Args expected) {
+    return new MachineWait(machine, ARGS, 1L << state, new long[0], null, expected);
+  }
+
+  /** Whether a transition that entered {@code entering} with {@code args} completes it. */
+  boolean matches(long entering, Args args) {
+    return kind == ARGS && (entering & mask) != 0 && args.includes(expected);
+  }
+
+  /** Runs {@code r} if this wait is cancelled (to cancel the source of an outside wait). */
+  MachineWait onCancel(Runnable r) {
+    onCancel = r;
+    if (done.isCancelled()) r.run(); // cancelled before the hook was set
+    return this;
   }
 
   /** A wait completed by an outside future (for example a ticket's). */
@@ -59,7 +82,7 @@ final class MachineWait extends WaitBase {
    */
   static MachineWait of(CompletableFuture<?> source, @Nullable MachineImpl<?> machine,
       String what) {
-    MachineWait w = new MachineWait(machine, EXTERNAL, 0, new long[0], what);
+    MachineWait w = new MachineWait(machine, EXTERNAL, 0, new long[0], what, Args.NONE);
     source.whenComplete((v, t) -> {
       if (t == null) {
         w.done.complete(null);
@@ -111,6 +134,9 @@ final class MachineWait extends WaitBase {
         MachineImpl<?> m = machine;
         return m != null && m.idle();
       }
+      case ARGS -> {
+        return false; // decided per transition, by matches
+      }
       default -> throw new IllegalStateException("wait kind " + kind);
     }
   }
@@ -127,7 +153,13 @@ final class MachineWait extends WaitBase {
   public boolean cancel() {
     boolean now = done.completeExceptionally(new CancellationException("wait cancelled"));
     if (machine != null) machine.unregister(this);
+    if (now) cancelled();
     return now;
+  }
+
+  private void cancelled() {
+    Runnable r = onCancel;
+    if (r != null) r.run();
   }
 
   @Override
@@ -139,6 +171,7 @@ final class MachineWait extends WaitBase {
       case ERROR -> "whenError";
       case EXTERNAL -> String.valueOf(what);
       case IDLE -> "whenIdle";
+      case ARGS -> "whenArgs " + names(mask) + " with " + expected;
       default -> throw new IllegalStateException("wait kind " + kind);
     };
     return machine == null ? condition : "machine " + machine.id() + ": " + condition;
@@ -182,6 +215,7 @@ final class MachineWait extends WaitBase {
   boolean cancel(String reason) {
     boolean now = done.completeExceptionally(new CancellationException(reason));
     if (machine != null) machine.unregister(this);
+    if (now) cancelled();
     return now;
   }
 

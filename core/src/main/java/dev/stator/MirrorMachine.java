@@ -363,6 +363,23 @@ final class MirrorMachine<S> extends MachineBase<S> implements Mirror<S> {
     return register(MachineWait.ERROR, 1L << schema.exception, view.ticks);
   }
 
+  /** Sent to the link: the server evaluates it where the arguments are. */
+  @Override
+  public Wait whenArgs(S state, Args expected) {
+    Objects.requireNonNull(expected, "expected");
+    int i = schema.indexOf(state);
+    String what = "whenArgs(" + state + ", " + expected + ")";
+    String closed = closedReason;
+    if (closed != null) {
+      return MachineWait.of(CompletableFuture.failedFuture(new MachineClosedException("machine "
+          + id + " is closed (" + closed + "); wait refused")), shadow, what);
+    }
+    List<RemoteCall.Arg> list = new ArrayList<>();
+    expected.forEach((k, v) -> list.add(new RemoteCall.Arg(k, v)));
+    CompletableFuture<Void> remote = link.whenArgs(i, list);
+    return MachineWait.of(remote, shadow, what).onCancel(() -> remote.cancel(false));
+  }
+
   @Override
   public Wait whenClosed() {
     return MachineWait.of(closedFuture, shadow, "whenClosed()");

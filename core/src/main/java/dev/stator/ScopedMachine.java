@@ -135,6 +135,11 @@ final class ScopedMachine<S> extends MachineBase<S> {
   }
 
   @Override
+  public Wait whenArgs(S state, Args expected) {
+    return m.whenArgs(state, expected);
+  }
+
+  @Override
   public Wait whenTime(Snapshot time) {
     return m.whenTime(time);
   }

@@ -97,6 +97,7 @@ final class Transition {
     }
     if ((flags & Mutation.ERROR) != 0) m.lastError = args.get(Key.ERROR);
     m.state.commit(target, exiting | entering, reenter, counted ? 1 : 0);
+    if ((entering | reenter) != 0) m.entered(entering | reenter, args);
     Mutation cur = g.current;
     if (cur != null) cur.decide(); // before the scopes it ends are told
     ScopeTable<S> scopes = m.scopeTable;

@@ -26,13 +26,21 @@ final class WaitRegistry {
    *
    * notify tests under the lock (MachineWait.test is pure), removes what holds, and completes
    * those waits after the lock is released. Completion completes a future whose dependents run on
-   * the waiter's side (WaitBase.future is asynchronous), so no user callback runs here. */
+   * the waiter's side (WaitBase.future is asynchronous), so no user callback runs here.
+   *
+   * whenArgs waits (MachineWait.ARGS) live in the same array, so close, cancel and removal treat
+   * them like the others, but they never hold for a state: the draining thread offers each
+   * committed transition's entered states and arguments to entered(), which first reads
+   * `argsMask` (a volatile: the union of the ARGS waits' states, rewritten under the lock on
+   * every add and removal of one) and returns at once when the transition entered none of them,
+   * so a machine without such waits pays one volatile read per transition. */
 
   private static final MachineWait[] NONE = new MachineWait[0];
 
   private MachineWait[] waits = NONE; // guarded by this
   private int count; // guarded by this
   private volatile int size; // count, for lock-free reads
+  private volatile long argsMask; // the states of the registered ARGS waits; written under lock
   private boolean closed; // guarded by this
 
   /**
@@ -46,6 +54,7 @@ final class WaitRegistry {
       w.slot = count;
       waits[count++] = w;
       size = count;
+      if (w.kind == MachineWait.ARGS) argsMask |= w.mask;
       return true;
     }
   }
@@ -69,6 +78,33 @@ final class WaitRegistry {
     w.slot = -1;
     size = count;
     if (count == 0 && waits.length > 64) waits = NONE; // a burst of waits is not kept for ever
+    if (w.kind == MachineWait.ARGS) {
+      long m = 0;
+      for (int i = 0; i < count; i++) if (waits[i].kind == MachineWait.ARGS) m |= waits[i].mask;
+      argsMask = m;
+    }
+  }
+
+  /**
+   * Completes every whenArgs wait that a committed transition satisfies: it entered
+   * {@code entering} (activated or re-entered) through a mutation with {@code args}. Drainer.
+   */
+  void entered(long entering, Args args) {
+    if ((argsMask & entering) == 0) return;
+    MachineWait[] held = null;
+    int n = 0;
+    synchronized (this) {
+      for (int k = count - 1; k >= 0; k--) {
+        MachineWait w = waits[k];
+        if (w.matches(entering, args)) {
+          if (held == null) held = new MachineWait[Math.min(count, 16)];
+          if (n == held.length) held = Arrays.copyOf(held, n * 2);
+          held[n++] = w;
+          take(k);
+        }
+      }
+    }
+    for (int k = 0; k < n; k++) held[k].complete();
   }
 
   boolean isEmpty() {
@@ -126,6 +162,7 @@ final class WaitRegistry {
       waits = NONE;
       count = 0;
       size = 0;
+      argsMask = 0;
     }
     for (int k = 0; k < n; k++) {
       ws[k].fail(new MachineClosedException("machine " + machineId + " is closed; wait ended"));

@@ -306,6 +306,19 @@ class ManualTest {
             + "(Disconnected=1 Session=2 Connected=2 Ready=2)");
   }
 
+  @Test
+  void manualWhenArgs() throws Exception {
+    Key<String> REQUEST = Key.of("request", String.class);
+    try (Machine<Conn> m = Machine.of(CONN).id("a").build()) {
+      Wait mine = m.whenArgs(Conn.Connecting, Args.of(REQUEST, "r2"));
+      m.add(Conn.Connecting, Args.of(REQUEST, "r1"));  // not r2: still waiting
+      assertThat(mine.isDone()).isFalse();
+      m.add(Conn.Disconnected);
+      m.add(Conn.Connecting, Args.of(REQUEST, "r2"));  // completes it
+      mine.await(Duration.ofSeconds(5));
+    }
+  }
+
   // ------------------------------------------------------------------ manual: scopes
 
   enum Link { Connected, Disconnected }

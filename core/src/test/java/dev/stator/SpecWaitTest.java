@@ -221,4 +221,94 @@ class SpecWaitTest {
       t.join();
     }
   }
+
+  static final Key<String> WHO = Key.of("who", String.class);
+  static final Key<Integer> TRY = Key.of("try", Integer.class);
+
+  enum T { Idle, Job, Log, Auto, Again }
+
+  private static MachineImpl<T> jobs() {
+    return (MachineImpl<T>) Machine.of(Schema.of(T.class)
+        .state(T.Job, r -> r.add(T.Log).remove(T.Idle))
+        .state(T.Idle, r -> r.remove(T.Job))
+        .state(T.Auto, r -> r.require(T.Log).auto())
+        .state(T.Again, r -> r.multi())
+        .build()).build();
+  }
+
+  @Test
+  void W10_whenArgsCompletesAtTheNextActivationWithMatchingArguments() throws Exception {
+    try (MachineImpl<T> m = jobs()) {
+      Wait ann = m.whenArgs(T.Job, Args.of(WHO, "ann"));
+      Wait annSecond = m.whenArgs(T.Job, Args.of(WHO, "ann", TRY, 2));
+      Wait any = m.whenArgs(T.Job, Args.NONE);
+      Wait pulled = m.whenArgs(T.Log, Args.of(WHO, "bob"));
+      m.add(T.Job, Args.of(WHO, "bob", TRY, 1)); // Job and Log enter with bob's arguments
+      assertThat(any.isDone()).isTrue();
+      assertThat(pulled.isDone()).isTrue(); // pulled in by Job's add, with its arguments
+      assertThat(ann.isDone()).isFalse();
+      m.add(T.Idle); // Job ends
+      m.add(T.Job, Args.of(WHO, "ann", TRY, 1));
+      ann.await(WAIT);
+      assertThat(annSecond.isDone()).isFalse(); // try 1, not 2
+      Wait again = m.whenArgs(T.Again, Args.of(TRY, 7));
+      m.add(T.Again, Args.of(TRY, 6));
+      assertThat(again.isDone()).isFalse();
+      m.add(T.Again, Args.of(TRY, 7)); // a multi state entered again
+      again.await(WAIT);
+      assertThat(m.waitCount()).isEqualTo(1); // annSecond
+    }
+  }
+
+  @Test
+  void W10_whenArgsIgnoresTheCurrentActivationRefusalsAndAutoStates() throws Exception {
+    try (MachineImpl<T> m = jobs()) {
+      m.add(T.Job, Args.of(WHO, "ann"));
+      Wait current = m.whenArgs(T.Job, Args.of(WHO, "ann"));
+      m.add(T.Job, Args.of(WHO, "ann")); // already active: nothing enters
+      assertThat(current.isDone()).isFalse();
+      Wait auto = m.whenArgs(T.Auto, Args.NONE);
+      assertThat(m.is(T.Auto)).isTrue(); // it activated before the wait, by the auto mutation
+      m.add(T.Idle); // Job ends; Log stays, so Auto stays
+      m.remove(T.Log); // and Auto, which requires it
+      Wait refused = m.whenArgs(T.Auto, Args.of(WHO, "y"));
+      assertThat(m.add(T.Auto, Args.of(WHO, "y")).status()).isEqualTo(Status.CANCELED);
+      assertThat(refused.isDone()).isFalse(); // a refused transition enters nothing
+      m.add(T.Job, Args.of(WHO, "x")); // Log enters; Auto re-enters by auto, with no arguments
+      assertThat(auto.isDone()).isTrue(); // NONE matches an auto activation
+      Wait autoWithArgs = m.whenArgs(T.Auto, Args.of(WHO, "x"));
+      m.remove(T.Log);
+      m.add(T.Log, Args.of(WHO, "x")); // Auto enters by the auto mutation, without x
+      assertThat(autoWithArgs.isDone()).isFalse();
+      assertThat(refused.isDone()).isFalse(); // Auto entered, but without y
+      current.cancel();
+      autoWithArgs.cancel();
+      refused.cancel();
+      assertThat(m.waitCount()).isZero();
+    }
+  }
+
+  @Test
+  void W10_whenArgsIsCancelledAndEndedLikeAnyWait() throws Exception {
+    MachineImpl<T> m = jobs();
+    Wait cancelled = m.whenArgs(T.Job, Args.of(WHO, "ann"));
+    assertThat(cancelled.cancel()).isTrue();
+    assertThat(m.waitCount()).isZero();
+    m.add(T.Job, Args.of(WHO, "ann"));
+    assertThatThrownBy(() -> cancelled.await(WAIT)).isInstanceOf(CancellationException.class);
+    Wait timed = m.whenArgs(T.Idle, Args.of(WHO, "ann"));
+    assertThatThrownBy(() -> timed.await(Duration.ofMillis(1)))
+        .isInstanceOf(TimeoutException.class)
+        .hasMessageContaining("whenArgs [Idle] with {who=ann}");
+    assertThat(m.waitCount()).isZero();
+    Wait pending = m.whenArgs(T.Idle, Args.NONE);
+    m.close();
+    assertThatThrownBy(() -> pending.await(WAIT)).isInstanceOf(MachineClosedException.class)
+        .hasMessageContaining("is closed; wait ended");
+    assertThatThrownBy(() -> m.whenArgs(T.Job, Args.NONE).await(WAIT))
+        .isInstanceOf(MachineClosedException.class);
+    assertThat(Args.of(WHO, "ann", TRY, 1).includes(Args.of(TRY, 1))).isTrue();
+    assertThat(Args.of(WHO, "ann").includes(Args.of(TRY, 1))).isFalse();
+    assertThat(Args.NONE.includes(Args.NONE)).isTrue();
+  }
 }

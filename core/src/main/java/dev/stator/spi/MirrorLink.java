@@ -1,5 +1,8 @@
 package dev.stator.spi;
 
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
 /**
  * Where a mirror machine sends its mutations: implemented by a transport (the rpc module).
  *
@@ -21,6 +24,24 @@ public interface MirrorLink {
    *     dropped before the answer came): the mutation may or may not have run
    */
   RemoteReply send(RemoteCall call);
+
+  /**
+   * Asks the remote machine to wait for {@code state} to activate through a mutation with
+   * {@code expected} among its arguments ({@code Machine.whenArgs}, evaluated where the
+   * arguments are). The future completes, after the mirror has been advanced to at least the
+   * remote state right after that transition, or fails: with a {@code MachineClosedException}
+   * when the remote machine or the mirror closes, or with the transport's error when the
+   * connection drops (activations meanwhile are unknown). Cancelling the future cancels the
+   * remote wait. The default refuses: a link that cannot wait on arguments.
+   *
+   * @param state the state's schema index
+   * @param expected the arguments the mutation must carry
+   * @throws IllegalArgumentException if an argument cannot be encoded (a key without a codec)
+   */
+  default CompletableFuture<Void> whenArgs(int state, List<RemoteCall.Arg> expected) {
+    return CompletableFuture.failedFuture(new UnsupportedOperationException(
+        "this mirror's link cannot wait on arguments"));
+  }
 
   /** The mirror closed: release the connection. Idempotent. */
   void close();
