@@ -29,9 +29,8 @@ public interface MirrorLink {
    * Asks the remote machine to wait for {@code state} to activate through a mutation with
    * {@code expected} among its arguments ({@code Machine.whenArgs}, evaluated where the
    * arguments are). The future completes, after the mirror has been advanced to at least the
-   * remote state right after that transition, or fails: with a {@code MachineClosedException}
-   * when the remote machine or the mirror closes, or with the transport's error when the
-   * connection drops (activations meanwhile are unknown). Cancelling the future cancels the
+   * remote state right after that transition, or fails with an exception that says why: the
+   * remote machine closed, or the connection dropped (activations meanwhile are unknown). Cancelling the future cancels the
    * remote wait. The default refuses: a link that cannot wait on arguments.
    *
    * @param state the state's schema index

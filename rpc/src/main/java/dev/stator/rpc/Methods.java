@@ -46,6 +46,7 @@ final class Methods {
 
   static final MethodDescriptor<byte[], byte[]> ATTACH = method("Attach");
   static final MethodDescriptor<byte[], byte[]> MUTATE = method("Mutate");
+  static final MethodDescriptor<byte[], byte[]> WHEN_ARGS = method("WhenArgs");
 
   private static MethodDescriptor<byte[], byte[]> method(String name) {
     return MethodDescriptor.<byte[], byte[]>newBuilder()

@@ -494,6 +494,87 @@ public final class RemoteMachine<S> implements AutoCloseable {
       };
     }
 
+    /**
+     * {@code whenArgs} evaluated by the server: one WhenArgs call; its Waited advances the
+     * mirror, then completes the future. Cancelling the future cancels the call (and so the
+     * server's wait); a call that ends otherwise fails the future with its status.
+     */
+    @Override
+    public CompletableFuture<Void> whenArgs(int state, List<RemoteCall.Arg> expected) {
+      List<Wire.Arg> args = new ArrayList<>(expected.size());
+      for (RemoteCall.Arg a : expected) args.add(new Wire.Arg(a.key().name(), encode(a)));
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      CompletableFuture<Void> registered = new CompletableFuture<>();
+      if (!connection.is(Connection.Connected)) {
+        done.completeExceptionally(new IllegalStateException("remote machine " + id
+            + " is not connected " + connection.activeNames() + "; whenArgs refused"));
+        return done;
+      }
+      ClientCall<byte[], byte[]> call = client.channel.newCall(Methods.WHEN_ARGS,
+          CallOptions.DEFAULT);
+      call.start(new ClientCall.Listener<>() {
+        @Override
+        public void onMessage(byte[] bytes) {
+          try {
+            Wire.Waited w = Wire.decodeWaited(bytes);
+            if (w.registered()) {
+              registered.complete(null);
+              call.request(1);
+              return;
+            }
+            Wire.Clock after = w.after();
+            if (after != null && after.full()) {
+              mirror.advance(after.active(), after.ticks(), after.queueTick());
+            }
+          } catch (Wire.DecodeException | IllegalArgumentException e) {
+            call.cancel("bad answer from the server: " + e.getMessage(), e);
+            return;
+          }
+          registered.complete(null);
+          done.complete(null);
+        }
+
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+          registered.complete(null);
+          if (done.isDone()) return;
+          if (status.getCode() == Status.Code.FAILED_PRECONDITION) {
+            done.completeExceptionally(new IllegalStateException("remote machine " + id
+                + " closed while waiting: " + status.getDescription()));
+          } else {
+            done.completeExceptionally(new IllegalStateException("whenArgs on remote machine "
+                + id + " ended: " + status.getCode() + ": " + status.getDescription()
+                + " (activations meanwhile are unknown)", status.asException()));
+          }
+        }
+      }, headers());
+      call.sendMessage(Wire.encode(new Wire.WhenArgsRequest(id, state, args)));
+      call.halfClose();
+      call.request(1);
+      done.whenComplete((v, t) -> {
+        if (t instanceof java.util.concurrent.CancellationException) {
+          call.cancel("wait cancelled", null);
+        }
+      });
+      // W10: activations after whenArgs returns count, so return once the server's wait is in
+      // place (or the call ended, which fails `done`), bounded by the call timeout
+      try {
+        registered.get(client.callTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        call.cancel("no answer within " + client.callTimeout, null);
+        done.completeExceptionally(new IllegalStateException("the server did not register"
+            + " whenArgs on remote machine " + id + " within " + client.callTimeout, e));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        call.cancel("caller interrupted", e);
+        done.completeExceptionally(new IllegalStateException("interrupted while registering"
+            + " whenArgs on remote machine " + id, e));
+      } catch (ExecutionException e) {
+        throw new IllegalStateException(e); // never completed exceptionally
+      }
+      return done;
+    }
+
     @Override
     public void close() {
       closed = true;

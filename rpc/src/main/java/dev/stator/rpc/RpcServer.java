@@ -125,6 +125,7 @@ public final class RpcServer implements AutoCloseable {
     ServerServiceDefinition service = ServerServiceDefinition.builder(Methods.SERVICE)
         .addMethod(Methods.ATTACH, ServerCalls.asyncServerStreamingCall(this::attach))
         .addMethod(Methods.MUTATE, ServerCalls.asyncServerStreamingCall(this::mutate))
+        .addMethod(Methods.WHEN_ARGS, ServerCalls.asyncServerStreamingCall(this::whenArgs))
         .build();
     this.server = Grpc.newServerBuilderForPort(b.port, credentials)
         .executor(executor)
@@ -328,6 +329,53 @@ public final class RpcServer implements AutoCloseable {
         } else {
           out.onNext(answer(result, m.machine));
           out.onCompleted();
+        }
+      } catch (RuntimeException e) { // the call was cancelled meanwhile
+        // nothing to tell: the client went away
+      }
+    });
+  }
+
+  /**
+   * {@code Machine.whenArgs} on the server's machine for a client (any grant may wait): one
+   * {@code Waited} with the machine's clock when it completes; FAILED_PRECONDITION when the
+   * machine closes first. A client that cancels the call (its wait was cancelled, or it went
+   * away) or a server that stops cancels the machine's wait, so nothing stays registered.
+   */
+  private void whenArgs(byte[] request, StreamObserver<byte[]> observer) {
+    Client client = CLIENT.get();
+    Wire.WhenArgsRequest r;
+    try {
+      r = Wire.decodeWhenArgs(request);
+    } catch (Wire.DecodeException e) {
+      observer.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
+          .asRuntimeException());
+      return;
+    }
+    ServedMachine<?> m = find(r.machineId(), client, observer);
+    if (m == null) return;
+    dev.stator.Wait w;
+    try {
+      w = m.whenArgs(r);
+    } catch (StatusException e) {
+      observer.onError(e);
+      return;
+    }
+    ServerCallStreamObserver<byte[]> out = (ServerCallStreamObserver<byte[]>) observer;
+    out.setOnCancelHandler(w::cancel);
+    out.onNext(Wire.encode(new Wire.Waited(true, null))); // in place: the client returns
+    w.future().whenComplete((v, t) -> {
+      try {
+        if (t == null) {
+          Snapshot s = m.machine.snapshot();
+          out.onNext(Wire.encode(new Wire.Waited(false, Wire.Clock.full(s.active(), s.ticks(),
+              s.queueTick()))));
+          out.onCompleted();
+        } else if (!(t instanceof java.util.concurrent.CancellationException)) {
+          Throwable c = t instanceof java.util.concurrent.CompletionException ce
+              && ce.getCause() != null ? ce.getCause() : t;
+          out.onError((c instanceof MachineClosedException ? Status.FAILED_PRECONDITION
+              : Status.INTERNAL).withDescription(c.getMessage()).asRuntimeException());
         }
       } catch (RuntimeException e) { // the call was cancelled meanwhile
         // nothing to tell: the client went away

@@ -248,6 +248,20 @@ final class ServedMachine<S> {
     };
   }
 
+  /**
+   * Registers {@code Machine.whenArgs} for a decoded request; any grant may wait.
+   *
+   * @throws StatusException INVALID_ARGUMENT for an unknown state index or argument
+   */
+  dev.stator.Wait whenArgs(Wire.WhenArgsRequest r) throws StatusException {
+    Schema<S> schema = machine.schema();
+    if (r.state() >= schema.size()) {
+      throw status(Status.INVALID_ARGUMENT, "unknown state index " + r.state() + " for machine "
+          + id + " (schema " + schema.name() + " has " + schema.size() + " states)");
+    }
+    return machine.whenArgs(schema.states().get(r.state()), decodeArgs(r.args()));
+  }
+
   private Args decodeArgs(List<Wire.Arg> wire) throws StatusException {
     Args args = Args.NONE;
     Map<String, Boolean> seen = new HashMap<>();

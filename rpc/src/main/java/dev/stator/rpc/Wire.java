@@ -104,6 +104,11 @@ final class Wire {
 
   record Answer(Status status, String reason, @Nullable Clock after) {}
 
+  record WhenArgsRequest(String machineId, int state, List<Arg> args) {}
+
+  /** First {@code registered} (the server's wait is in place), then the one with {@code after}. */
+  record Waited(boolean registered, @Nullable Clock after) {}
+
   // ------------------------------------------------------------------ encoding
 
   private interface Body {
@@ -222,6 +227,26 @@ final class Wire {
           o.writeString(2, a.value());
         }));
       }
+    });
+  }
+
+  static byte[] encode(WhenArgsRequest m) {
+    return encode(out -> {
+      out.writeString(1, m.machineId());
+      if (m.state() != 0) out.writeUInt32(2, m.state());
+      for (Arg a : m.args()) {
+        writeMessage(out, 3, encode(o -> {
+          o.writeString(1, a.key());
+          o.writeString(2, a.value());
+        }));
+      }
+    });
+  }
+
+  static byte[] encode(Waited w) {
+    return encode(out -> {
+      if (w.after() != null) writeMessage(out, 1, encode(w.after()));
+      if (w.registered()) out.writeBool(2, true);
     });
   }
 
@@ -392,6 +417,56 @@ final class Wire {
     int[] s = states.toIndexes("MutateRequest.states");
     if (s.length == 0) throw new DecodeException("MutateRequest: no states");
     return new MutateRequest(id[0], k, s, toggle[0], error[0], List.copyOf(args));
+  }
+
+  static WhenArgsRequest decodeWhenArgs(byte[] bytes) throws DecodeException {
+    String[] id = {""};
+    long[] state = {0};
+    List<Arg> args = new ArrayList<>();
+    read(bytes, "WhenArgsRequest", (in, n, t) -> {
+      switch (n) {
+        case 1 -> id[0] = string(in, t, "WhenArgsRequest", n);
+        case 2 -> {
+          expect(t, WireFormat.WIRETYPE_VARINT, "WhenArgsRequest", n);
+          state[0] = in.readUInt64();
+        }
+        case 3 -> {
+          if (args.size() == MAX_ARGS) {
+            throw new DecodeException("WhenArgsRequest: more than " + MAX_ARGS + " arguments");
+          }
+          args.add(decodeArg(bytes(in, t, "WhenArgsRequest", n)));
+        }
+        default -> {
+          return false;
+        }
+      }
+      return true;
+    });
+    if (id[0].isEmpty()) throw new DecodeException("WhenArgsRequest: machine_id is missing");
+    if (state[0] < 0 || state[0] > Integer.MAX_VALUE) {
+      throw new DecodeException("WhenArgsRequest: state index " + Long.toUnsignedString(state[0])
+          + " is out of range");
+    }
+    return new WhenArgsRequest(id[0], (int) state[0], List.copyOf(args));
+  }
+
+  static Waited decodeWaited(byte[] bytes) throws DecodeException {
+    Clock[] after = {null};
+    boolean[] registered = {false};
+    read(bytes, "Waited", (in, n, t) -> {
+      switch (n) {
+        case 1 -> after[0] = decodeClock(bytes(in, t, "Waited", n));
+        case 2 -> {
+          expect(t, WireFormat.WIRETYPE_VARINT, "Waited", n);
+          registered[0] = in.readBool();
+        }
+        default -> {
+          return false;
+        }
+      }
+      return true;
+    });
+    return new Waited(registered[0], after[0]);
   }
 
   private static ErrorData decodeError(byte[] bytes) throws DecodeException {

@@ -54,6 +54,28 @@ class RemoteMachineTest {
   }
 
   @Test
+  void whenArgsIsEvaluatedByTheServerAndAdvancesTheMirror() throws Exception {
+    RemoteMachine<Door> remote = client.attach("door-1", SCHEMA);
+    Fixture.connected(remote);
+    Machine<Door> m = remote.machine();
+    Wait ann = m.whenArgs(Door.Open, Args.of(WHO, "ann")); // in place on the server now
+    Wait cancelled = m.whenArgs(Door.Closed, Args.of(WHO, "zed"));
+    door.add(Door.Open, Args.of(WHO, "bob"));
+    door.add(Door.Closed);
+    assertThat(ann.isDone()).isFalse();
+    assertThat(cancelled.cancel()).isTrue();
+    door.add(Door.Open, Args.of(WHO, "ann", CODE, 7)); // on the server, not through the mirror
+    ann.await(Duration.ofSeconds(5));
+    assertThat(m.is(Door.Open)).isTrue(); // advanced before the wait completed
+    assertThatThrownBy(() -> m.whenArgs(Door.Open, Args.of(PLAIN, "x")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has no codec");
+    Wait pending = m.whenArgs(Door.Closed, Args.of(WHO, "never"));
+    door.close(); // the server's machine closes: the remote wait fails, naming it
+    assertThatThrownBy(() -> pending.await(Duration.ofSeconds(5)))
+        .hasMessageContaining("closed");
+  }
+
+  @Test
   void readsAndWaitsAreLocalOnAMirrorThatFollowsTheServer() throws Exception {
     door.add(Door.Closed);
     RemoteMachine<Door> remote = client.attach("door-1", SCHEMA);
