@@ -174,9 +174,13 @@ class InspectorBrowserTest {
              .tracer(busy.tracer()).build();
          Inspector live = Inspector.builder().port(0).history(busy).start()) {
       browser.get(live.url().toString());
-      WebDriverWait wait = new WebDriverWait(browser, WAIT);
-      wait.until(ExpectedConditions.elementToBeClickable(
-          By.cssSelector("#machines li[data-id='burst']"))).click();
+      // the page redraws its machine list as records arrive: find and click in one step
+      org.openqa.selenium.support.ui.FluentWait<WebDriver> wait = new WebDriverWait(browser, WAIT)
+          .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+      wait.until(d -> {
+        d.findElement(By.cssSelector("#machines li[data-id='burst']")).click();
+        return true;
+      });
       wait.until(ExpectedConditions.textToBe(By.id("machine-id"), "burst"));
       wait.until(ExpectedConditions.textToBe(By.id("conn"), "connected"));
 
