@@ -444,6 +444,7 @@ class SpecScopeTest {
   @Test
   void SC12_tracersSeeEveryTaskAndResourceOfAScopeWhereItHappens() throws Exception {
     List<String> seen = new CopyOnWriteArrayList<>();
+    CountDownLatch closes = new CountDownLatch(2); // the scope may close after add returns
     CountDownLatch ran = new CountDownLatch(2);
     Tracer tracer = new Tracer() {
       @Override
@@ -469,6 +470,7 @@ class SpecScopeTest {
           Throwable failure) {
         seen.add("close " + resource + " " + (failure == null ? "ok" : failure.getMessage())
             + " on " + (Thread.currentThread().getName().contains("task") ? "task" : "drainer"));
+        closes.countDown();
       }
     };
     CountDownLatch blocking = new CountDownLatch(1);
@@ -491,6 +493,7 @@ class SpecScopeTest {
       ran.await();
       blocking.await();
       m.add(Conn.Disconnected);
+      assertThat(closes.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
       assertThat(seen).contains("start ok Connected", "start fails Connected",
           "start waits Connected", "end ok ok", "end fails IllegalStateException",
           "end waits InterruptedException cancelled", "open Session",
