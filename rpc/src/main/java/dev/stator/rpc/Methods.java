@@ -47,6 +47,8 @@ final class Methods {
   static final MethodDescriptor<byte[], byte[]> ATTACH = method("Attach");
   static final MethodDescriptor<byte[], byte[]> MUTATE = method("Mutate");
   static final MethodDescriptor<byte[], byte[]> WHEN_ARGS = method("WhenArgs");
+  static final MethodDescriptor<byte[], byte[]> MUTATIONS = method("Mutations")
+      .toBuilder().setType(MethodDescriptor.MethodType.BIDI_STREAMING).build();
 
   private static MethodDescriptor<byte[], byte[]> method(String name) {
     return MethodDescriptor.<byte[], byte[]>newBuilder()

@@ -80,6 +80,8 @@ public final class RemoteMachine<S> implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong maxLagMicros =
       new java.util.concurrent.atomic.AtomicLong(-1);
   private final Link link = new Link();
+  private final Object mutationsLock = new Object();
+  private volatile @Nullable MutationStream mutations; // the open one; replaced when it ends
   /** Mutations held while disconnected (RpcClient.Builder.holdWhileDisconnected); FIFO. */
   private final java.util.ArrayDeque<Held> held = new java.util.ArrayDeque<>();
   private volatile @Nullable Thread flusher;
@@ -367,7 +369,7 @@ public final class RemoteMachine<S> implements AutoCloseable {
         hello.completeExceptionally(new IllegalStateException("machine '" + id
             + "' could not be attached: " + status.getCode() + ": " + status.getDescription()));
       }
-    }, headers(client));
+    }, headers(client, true));
     call.sendMessage(Wire.encode(new Wire.AttachRequest(id, "")));
     call.halfClose();
     call.request(1);
@@ -381,18 +383,38 @@ public final class RemoteMachine<S> implements AutoCloseable {
   }
 
   private Metadata headers() {
-    return headers(client);
+    return headers(client, true);
   }
 
-  private static Metadata headers(RpcClient client) {
+  /** The token, and the caller's trace context if {@code trace} and there is one. */
+  private static Metadata headers(RpcClient client, boolean trace) {
     Metadata h = new Metadata();
     h.put(RpcServer.AUTHORIZATION, "Bearer " + client.token);
-    String trace = client.traceparent.get();
-    if (trace != null && RpcTrace.valid(trace)) h.put(RpcTrace.HEADER, trace);
+    String t = trace ? client.traceparent.get() : null;
+    if (t != null && RpcTrace.valid(t)) h.put(RpcTrace.HEADER, t);
     return h;
   }
 
   // ------------------------------------------------------------------ mutations
+
+  /** The open Mutations stream, opened if there is none or the last one ended. */
+  private MutationStream mutations() {
+    MutationStream m = mutations;
+    if (m != null && !m.ended()) return m;
+    synchronized (mutationsLock) {
+      m = mutations;
+      if (m == null || m.ended()) {
+        m = new MutationStream(client, id, headers(client, false), client.window, this::advance);
+        mutations = m;
+        if (closed) m.cancel("remote machine closed");
+      }
+      return m;
+    }
+  }
+
+  private void advance(Wire.Clock c) {
+    mirror.advance(c.active(), c.ticks(), c.queueTick());
+  }
 
   /** The mirror's link: sends mutations; closes the remote machine's stream and loop. */
   private final class Link implements MirrorLink {
@@ -420,78 +442,82 @@ public final class RemoteMachine<S> implements AutoCloseable {
       return sendNow(request);
     }
 
-    /** Sends one mutation on the current connection and waits for its first answer. */
+    /**
+     * Sends one mutation on the current connection's Mutations stream and waits for its first
+     * answer, or, pipelined, returns QUEUED with its final answer's future at once.
+     */
     RemoteReply sendNow(Wire.MutateRequest request) {
-      CompletableFuture<Wire.Answer> first = new CompletableFuture<>();
-      CompletableFuture<RemoteReply> outcome = new CompletableFuture<>();
-      ClientCall<byte[], byte[]> call = client.channel.newCall(Methods.MUTATE, CallOptions.DEFAULT);
-      call.start(new ClientCall.Listener<>() {
-        @Override
-        public void onMessage(byte[] bytes) {
-          Wire.Answer a;
-          try {
-            a = Wire.decodeAnswer(bytes);
-          } catch (Wire.DecodeException e) {
-            call.cancel("bad answer from the server: " + e.getMessage(), e);
-            return;
-          }
-          Wire.Clock after = a.after();
-          if (after != null && after.full()) {
-            try {
-              mirror.advance(after.active(), after.ticks(), after.queueTick());
-            } catch (IllegalArgumentException e) {
-              call.cancel("bad clock from the server: " + e.getMessage(), e);
-              return;
-            }
-          }
-          if (!first.isDone()) {
-            first.complete(a);
-          } else {
-            outcome.complete(reply(a));
-          }
-          call.request(1);
-        }
-
-        @Override
-        public void onClose(Status status, Metadata trailers) {
-          if (!first.isDone()) {
-            first.completeExceptionally(status.asException());
-          } else if (!outcome.isDone()) {
-            outcome.completeExceptionally(new RemoteOutcomeUnknownException("the outcome of a "
-                + "queued mutation of " + id + " is unknown: " + status.getCode() + ": "
-                + status.getDescription(), status.asException()));
-          }
-        }
-      }, headers());
-      call.sendMessage(Wire.encode(request));
-      call.halfClose();
-      call.request(1);
+      long timeout = client.callTimeout.toNanos();
+      MutationStream.Pending p;
+      try {
+        p = mutations().submit(request, timeout);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return RemoteReply.canceled("interrupted while waiting to send a mutation of " + id
+            + "; not sent");
+      }
+      if (p == null) {
+        return RemoteReply.canceled(client.window + " mutations of " + id + " are in flight, "
+            + "the client's window, and none was answered within " + client.callTimeout
+            + "; not sent");
+      }
+      if (client.pipelined) return RemoteReply.queued(finalAnswer(p));
       Wire.Answer a;
       try {
-        a = first.get(client.callTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        a = p.first.get(timeout, TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
-        call.cancel("no answer within " + client.callTimeout, null);
+        mutations.abandon(p);
         throw new RemoteOutcomeUnknownException("no answer from the server for a mutation of "
             + id + " within " + client.callTimeout + "; it may have run", e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        call.cancel("caller interrupted", e);
+        mutations.abandon(p);
         throw new RemoteOutcomeUnknownException("interrupted while waiting for the answer to a "
             + "mutation of " + id + "; it may have run", e);
       } catch (ExecutionException e) {
-        Status s = Status.fromThrowable(e.getCause());
-        if (refusedBeforeRunning(s.getCode())) {
-          return RemoteReply.canceled("refused by the server: " + s.getCode() + ": "
-              + s.getDescription());
-        }
-        throw new RemoteOutcomeUnknownException("the answer to a mutation of " + id
-            + " was lost: " + s.getCode() + ": " + s.getDescription() + "; it may have run",
-            e.getCause());
+        return lost(e.getCause());
       }
-      return switch (a.status()) {
-        case EXECUTED, CANCELED -> reply(a);
-        case QUEUED -> RemoteReply.queued(outcome);
-      };
+      return a.status() == dev.stator.Status.QUEUED ? RemoteReply.queued(p.outcome)
+          : MutationStream.reply(a);
+    }
+
+    /** The final answer of a pending mutation, whichever of its answers carries it. */
+    private CompletableFuture<RemoteReply> finalAnswer(MutationStream.Pending p) {
+      CompletableFuture<RemoteReply> out = new CompletableFuture<>();
+      p.first.whenComplete((a, t) -> {
+        if (t != null) {
+          try {
+            out.complete(lost(t));
+          } catch (RemoteOutcomeUnknownException e) {
+            out.completeExceptionally(e);
+          }
+        } else if (a.status() != dev.stator.Status.QUEUED) {
+          out.complete(MutationStream.reply(a));
+        } else {
+          p.outcome.whenComplete((r, u) -> {
+            if (u != null) {
+              out.completeExceptionally(u);
+            } else {
+              out.complete(r);
+            }
+          });
+        }
+      });
+      return out;
+    }
+
+    /**
+     * A mutation whose stream ended before its first answer: refused (CANCELED) if the status
+     * says the server refused it before running it, else its outcome is unknown.
+     */
+    private RemoteReply lost(Throwable cause) {
+      Status s = Status.fromThrowable(cause);
+      if (refusedBeforeRunning(s.getCode())) {
+        return RemoteReply.canceled("refused by the server: " + s.getCode() + ": "
+            + s.getDescription());
+      }
+      throw new RemoteOutcomeUnknownException("the answer to a mutation of " + id
+          + " was lost: " + s.getCode() + ": " + s.getDescription() + "; it may have run", cause);
     }
 
     /**
@@ -582,6 +608,10 @@ public final class RemoteMachine<S> implements AutoCloseable {
           + " closed before a held mutation was sent"));
       ClientCall<byte[], byte[]> s = stream;
       if (s != null) s.cancel("remote machine closed", null);
+      synchronized (mutationsLock) {
+        MutationStream m = mutations;
+        if (m != null) m.cancel("remote machine closed");
+      }
       Thread t = loop;
       if (t != null && t != Thread.currentThread()) {
         t.interrupt();
@@ -605,13 +635,6 @@ public final class RemoteMachine<S> implements AutoCloseable {
     };
   }
 
-  private static RemoteReply reply(Wire.Answer a) {
-    return switch (a.status()) {
-      case EXECUTED -> RemoteReply.executed();
-      case CANCELED -> RemoteReply.canceled(a.reason());
-      case QUEUED -> throw new IllegalStateException("a second QUEUED answer");
-    };
-  }
 
   private Wire.MutateRequest encode(RemoteCall c) {
     int[] states = new int[c.states().size()];
@@ -621,7 +644,9 @@ public final class RemoteMachine<S> implements AutoCloseable {
     Throwable e = c.error();
     Wire.ErrorData error = e == null ? null
         : new Wire.ErrorData(e.getClass().getName(), String.valueOf(e.getMessage()));
-    return new Wire.MutateRequest(id, c.kind(), states, c.toggle(), error, args);
+    String trace = client.traceparent.get(); // per mutation: a stream outlives the caller's span
+    return new Wire.MutateRequest(id, c.kind(), states, c.toggle(), error, args, 0,
+        trace != null && RpcTrace.valid(trace) ? trace : "");
   }
 
   @SuppressWarnings("unchecked")

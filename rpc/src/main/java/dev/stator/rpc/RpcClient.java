@@ -58,6 +58,8 @@ public final class RpcClient implements AutoCloseable {
   final Duration backoffMax;
   final Supplier<@Nullable String> traceparent;
   final int holdLimit;
+  final int window;
+  final boolean pipelined;
   private final ExecutorService executor;
   private final List<RemoteMachine<?>> attached = new CopyOnWriteArrayList<>();
 
@@ -68,6 +70,8 @@ public final class RpcClient implements AutoCloseable {
     this.backoffMax = b.backoffMax;
     this.traceparent = b.traceparent;
     this.holdLimit = b.holdLimit;
+    this.window = b.window;
+    this.pipelined = b.pipelined;
     this.executor = Executors.newThreadPerTaskExecutor(
         Thread.ofVirtual().name("stator-rpc-client-", 0).factory());
     ChannelCredentials credentials;
@@ -182,8 +186,37 @@ public final class RpcClient implements AutoCloseable {
     private int maxMessageBytes = 4 * 1024 * 1024;
     private Supplier<@Nullable String> traceparent = () -> null;
     private int holdLimit;
+    private int window = 1024;
+    private boolean pipelined;
 
     private Builder() {}
+
+    /**
+     * Pipelines mutations: each returns {@code QUEUED} as soon as it is handed to the
+     * connection, without waiting for the server, and its ticket ({@code Result.future()},
+     * {@code whenQueue}) completes with the server's outcome ({@code EXECUTED} or
+     * {@code CANCELED} with the reason), or fails with {@link RemoteOutcomeUnknownException} if
+     * the connection drops first. Mutations keep the order in which they were made on one
+     * thread. At most {@link #window} are in flight; a caller beyond it waits for a slot, up to
+     * the call timeout, then is {@code CANCELED} (not sent). Default: off, a mutation waits for
+     * its first answer.
+     */
+    public Builder pipelined() {
+      this.pipelined = true;
+      return this;
+    }
+
+    /**
+     * The most mutations of one remote machine in flight at once, from being sent to their final
+     * answer (default 1024; a {@code QUEUED} one counts until its outcome comes).
+     */
+    public Builder window(int mutations) {
+      if (mutations <= 0) {
+        throw new IllegalArgumentException("window must be positive: " + mutations);
+      }
+      this.window = mutations;
+      return this;
+    }
 
     /**
      * Holds up to {@code limit} mutations made while a remote machine is not connected, instead

@@ -126,6 +126,7 @@ public final class RpcServer implements AutoCloseable {
         .addMethod(Methods.ATTACH, ServerCalls.asyncServerStreamingCall(this::attach))
         .addMethod(Methods.MUTATE, ServerCalls.asyncServerStreamingCall(this::mutate))
         .addMethod(Methods.WHEN_ARGS, ServerCalls.asyncServerStreamingCall(this::whenArgs))
+        .addMethod(Methods.MUTATIONS, ServerCalls.asyncBidiStreamingCall(this::mutations))
         .build();
     this.server = Grpc.newServerBuilderForPort(b.port, credentials)
         .executor(executor)
@@ -295,45 +296,253 @@ public final class RpcServer implements AutoCloseable {
     }
     ServedMachine<?> m = find(r.machineId(), client, out);
     if (m == null) return;
-    String trace = TRACE.get();
     Result result;
     try {
-      result = trace == null ? m.run(r, client)
-          : ScopedValue.where(RpcTrace.TRACEPARENT, trace).call(() -> m.run(r, client));
+      result = run(m, r, client, TRACE.get());
     } catch (StatusException e) {
       out.onError(e);
       return;
-    } catch (MachineClosedException e) {
-      out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-      return;
-    } catch (QueueFullException e) {
-      out.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
-      return;
-    } catch (RuntimeException e) {
-      out.onError(Status.INTERNAL.withDescription("mutation failed: " + e).asRuntimeException());
-      return;
     }
     if (!result.queued()) {
-      out.onNext(answer(result, m.machine));
+      out.onNext(Wire.encode(answer(result, 0, clock(m.machine))));
       out.onCompleted();
       return;
     }
     out.onNext(Wire.encode(new Wire.Answer(dev.stator.Status.QUEUED, "", null)));
-    result.future().whenComplete((s, t) -> {
+    whenProcessed(result, (status) -> {
       try {
-        if (t != null) {
-          Throwable c = t instanceof java.util.concurrent.CompletionException ce
-              && ce.getCause() != null ? ce.getCause() : t;
-          out.onError(Status.ABORTED.withDescription("the queued mutation did not run: " + c)
-              .asRuntimeException());
+        if (status != null) {
+          out.onError(status.asRuntimeException());
         } else {
-          out.onNext(answer(result, m.machine));
+          out.onNext(Wire.encode(answer(result, 0, clock(m.machine))));
           out.onCompleted();
         }
       } catch (RuntimeException e) { // the call was cancelled meanwhile
         // nothing to tell: the client went away
       }
     });
+  }
+
+  /**
+   * Runs one decoded request of a client on its machine: the result, or the status that
+   * refuses it (before anything ran, except INTERNAL: a mutation that threw).
+   */
+  private static Result run(ServedMachine<?> m, Wire.MutateRequest r, Client client,
+      @Nullable String trace) throws StatusException {
+    try {
+      return trace == null ? m.run(r, client)
+          : ScopedValue.where(RpcTrace.TRACEPARENT, trace).call(() -> m.run(r, client));
+    } catch (MachineClosedException e) {
+      throw Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asException();
+    } catch (QueueFullException e) {
+      throw Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asException();
+    } catch (RuntimeException e) {
+      throw Status.INTERNAL.withDescription("mutation failed: " + e).asException();
+    }
+  }
+
+  /**
+   * Calls {@code then} once a queued result is processed: with null, or with ABORTED if it
+   * never ran (the machine closed first).
+   */
+  private static void whenProcessed(Result queued, java.util.function.Consumer<@Nullable Status>
+      then) {
+    queued.future().whenComplete((s, t) -> {
+      if (t == null) {
+        then.accept(null);
+        return;
+      }
+      Throwable c = t instanceof java.util.concurrent.CompletionException ce
+          && ce.getCause() != null ? ce.getCause() : t;
+      then.accept(Status.ABORTED.withDescription("the queued mutation did not run: " + c));
+    });
+  }
+
+  /** The answer to a processed mutation: its status and reason, and the machine's clock. */
+  private static Wire.Answer answer(Result r, long id, Wire.@Nullable Clock clock) {
+    String reason = r.reason();
+    return new Wire.Answer(r.status(), reason == null ? "" : reason, clock, id, 0);
+  }
+
+  private static Wire.Clock clock(Machine<?> machine) {
+    Snapshot s = machine.snapshot();
+    return Wire.Clock.full(s.active(), s.ticks(), s.queueTick());
+  }
+
+  private StreamObserver<byte[]> mutations(StreamObserver<byte[]> observer) {
+    ServerCallStreamObserver<byte[]> out = (ServerCallStreamObserver<byte[]>) observer;
+    MutationsCall call = new MutationsCall(CLIENT.get(), TRACE.get(), out);
+    out.disableAutoRequest();
+    out.setOnReadyHandler(call::ready);
+    out.setOnCancelHandler(call::cancelled);
+    if (call.client.mutationStreams.incrementAndGet() > maxStreamsPerClient) {
+      call.client.mutationStreams.decrementAndGet();
+      call.ended = true;
+      out.onError(Status.RESOURCE_EXHAUSTED.withDescription("client '" + call.client.name
+          + "' has " + maxStreamsPerClient + " Mutations streams open, the most allowed")
+          .asRuntimeException());
+      return call;
+    }
+    call.counted = true;
+    out.request(1);
+    return call;
+  }
+
+  /**
+   * One Mutations stream: batches of mutations of one machine (the first request's), run in
+   * order; one AnswerBatch per MutateBatch with the machine's clock after it, and one more per
+   * queued mutation when it is processed.
+   *
+   * <p>Threads: gRPC calls onNext, onCompleted, ready and cancelled one at a time on the
+   * server's executor; a queued mutation's answer is sent from the machine's completion thread,
+   * so every write to {@code out} holds this object's monitor. Flow control: the next batch is
+   * requested only while the client reads its answers ({@code isReady}), so a client that sends
+   * and never reads stops being read, and what is buffered for it is bounded.
+   */
+  private final class MutationsCall implements StreamObserver<byte[]> {
+    final Client client;
+    private final @Nullable String trace;
+    private final ServerCallStreamObserver<byte[]> out;
+    private @Nullable ServedMachine<?> machine; // the stream's, set by its first request
+    private boolean wanted; // callback thread: a batch is to be requested when ready
+    private int queued; // guarded by this: queued mutations whose answer is not sent yet
+    private boolean halfClosed; // guarded by this
+    boolean ended; // guarded by this
+    boolean counted;
+
+    MutationsCall(Client client, @Nullable String trace, ServerCallStreamObserver<byte[]> out) {
+      this.client = client;
+      this.trace = trace;
+      this.out = out;
+    }
+
+    @Override
+    public void onNext(byte[] bytes) {
+      List<Wire.MutateRequest> batch;
+      try {
+        batch = Wire.decodeBatch(bytes);
+      } catch (Wire.DecodeException e) {
+        fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+        return;
+      }
+      List<Wire.Answer> answers = new ArrayList<>(batch.size());
+      for (Wire.MutateRequest r : batch) {
+        ServedMachine<?> m = machine;
+        if (m == null) {
+          m = machines.get(r.machineId());
+          String refused = m == null ? "unknown machine '" + r.machineId() + "'"
+              : client.grant(r.machineId()) == null ? "client '" + client.name
+                  + "' has no grant for machine '" + r.machineId() + "'" : null;
+          if (refused != null) {
+            fail((m == null ? Status.NOT_FOUND : Status.PERMISSION_DENIED)
+                .withDescription(refused));
+            return;
+          }
+          machine = m;
+        } else if (!m.id.equals(r.machineId())) {
+          if (!answers.isEmpty()) send(new Wire.AnswerBatch(answers, clock(m.machine)));
+          fail(Status.INVALID_ARGUMENT.withDescription("a Mutations stream serves one machine, '"
+              + m.id + "'; a request named '" + r.machineId() + "'"));
+          return;
+        }
+        answers.add(runOne(m, r));
+      }
+      send(new Wire.AnswerBatch(answers, clock(machine.machine)));
+      if (out.isReady()) {
+        out.request(1);
+      } else {
+        wanted = true;
+      }
+    }
+
+    private Wire.Answer runOne(ServedMachine<?> m, Wire.MutateRequest r) {
+      String t = !r.traceparent().isEmpty() && RpcTrace.valid(r.traceparent())
+          ? r.traceparent() : trace;
+      Result result;
+      try {
+        result = run(m, r, client, t);
+      } catch (StatusException e) {
+        Status s = e.getStatus();
+        return new Wire.Answer(dev.stator.Status.CANCELED, String.valueOf(s.getDescription()),
+            null, r.id(), s.getCode().value());
+      }
+      if (!result.queued()) return answer(result, r.id(), null);
+      synchronized (this) {
+        queued++;
+      }
+      whenProcessed(result, status -> {
+        Wire.Answer a = status == null ? answer(result, r.id(), null)
+            : new Wire.Answer(dev.stator.Status.CANCELED, String.valueOf(status.getDescription()),
+                null, r.id(), status.getCode().value());
+        synchronized (this) {
+          queued--;
+          send(new Wire.AnswerBatch(List.of(a), clock(m.machine)));
+          if (halfClosed && queued == 0) finish();
+        }
+      });
+      return new Wire.Answer(dev.stator.Status.QUEUED, "", null, r.id(), 0);
+    }
+
+    private synchronized void send(Wire.AnswerBatch b) {
+      if (ended) return;
+      try {
+        out.onNext(Wire.encode(b));
+      } catch (RuntimeException e) { // cancelled meanwhile
+        ended = true;
+      }
+    }
+
+    private synchronized void fail(Status s) {
+      if (ended) return;
+      ended = true;
+      release();
+      try {
+        out.onError(s.asRuntimeException());
+      } catch (RuntimeException e) {
+        // cancelled meanwhile
+      }
+    }
+
+    private void finish() { // holds this
+      if (ended) return;
+      ended = true;
+      release();
+      try {
+        out.onCompleted();
+      } catch (RuntimeException e) {
+        // cancelled meanwhile
+      }
+    }
+
+    private void release() { // holds this
+      if (counted) {
+        counted = false;
+        client.mutationStreams.decrementAndGet();
+      }
+    }
+
+    void ready() {
+      if (wanted && out.isReady()) {
+        wanted = false;
+        out.request(1);
+      }
+    }
+
+    synchronized void cancelled() {
+      ended = true;
+      release();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      cancelled();
+    }
+
+    @Override
+    public synchronized void onCompleted() {
+      halfClosed = true;
+      if (queued == 0) finish();
+    }
   }
 
   /**
@@ -367,9 +576,7 @@ public final class RpcServer implements AutoCloseable {
     w.future().whenComplete((v, t) -> {
       try {
         if (t == null) {
-          Snapshot s = m.machine.snapshot();
-          out.onNext(Wire.encode(new Wire.Waited(false, Wire.Clock.full(s.active(), s.ticks(),
-              s.queueTick()))));
+          out.onNext(Wire.encode(new Wire.Waited(false, clock(m.machine))));
           out.onCompleted();
         } else if (!(t instanceof java.util.concurrent.CancellationException)) {
           Throwable c = t instanceof java.util.concurrent.CompletionException ce
@@ -383,12 +590,6 @@ public final class RpcServer implements AutoCloseable {
     });
   }
 
-  private static byte[] answer(Result r, Machine<?> machine) {
-    Snapshot s = machine.snapshot();
-    String reason = r.reason();
-    return Wire.encode(new Wire.Answer(r.status(), reason == null ? "" : reason,
-        Wire.Clock.full(s.active(), s.ticks(), s.queueTick())));
-  }
 
   private static final Context.Key<String> TRACE = Context.key("stator-rpc-traceparent");
 
@@ -437,7 +638,8 @@ public final class RpcServer implements AutoCloseable {
     final String name;
     final byte[] tokenDigest;
     final Map<String, Grant> grants;
-    final AtomicInteger streams = new AtomicInteger();
+    final AtomicInteger streams = new AtomicInteger(); // Attach streams open
+    final AtomicInteger mutationStreams = new AtomicInteger(); // Mutations streams open
 
     Client(String name, byte[] tokenDigest, Map<String, Grant> grants) {
       this.name = name;

@@ -99,10 +99,34 @@ final class Wire {
 
   record ErrorData(String type, String message) {}
 
+  /**
+   * One mutation. {@code id} numbers it on a Mutations stream (0 on a Mutate call);
+   * {@code traceparent} is its W3C trace context on a stream (empty: the call's metadata's).
+   */
   record MutateRequest(String machineId, MutationKind kind, int[] states, boolean toggle,
-      @Nullable ErrorData error, List<Arg> args) {}
+      @Nullable ErrorData error, List<Arg> args, long id, String traceparent) {
+    MutateRequest(String machineId, MutationKind kind, int[] states, boolean toggle,
+        @Nullable ErrorData error, List<Arg> args) {
+      this(machineId, kind, states, toggle, error, args, 0, "");
+    }
+  }
 
-  record Answer(Status status, String reason, @Nullable Clock after) {}
+  /**
+   * The answer to one mutation. {@code id} is its request's; {@code code}, on a Mutations
+   * stream, is the gRPC status code with which the server refused it (0: not refused; the
+   * reason then says why).
+   */
+  record Answer(Status status, String reason, @Nullable Clock after, long id, int code) {
+    Answer(Status status, String reason, @Nullable Clock after) {
+      this(status, reason, after, 0, 0);
+    }
+  }
+
+  /** Answers on a Mutations stream, and the machine's clock right after the last of them. */
+  record AnswerBatch(List<Answer> answers, @Nullable Clock after) {}
+
+  /** The most mutations in one MutateBatch. */
+  static final int MAX_BATCH = 1024;
 
   record WhenArgsRequest(String machineId, int state, List<Arg> args) {}
 
@@ -221,12 +245,33 @@ final class Wire {
           o.writeString(2, e.message());
         }));
       }
-      for (Arg a : m.args()) {
-        writeMessage(out, 6, encode(o -> {
-          o.writeString(1, a.key());
-          o.writeString(2, a.value());
-        }));
-      }
+      writeArgs(out, 6, m.args());
+      if (m.id() != 0) out.writeUInt64(7, m.id());
+      if (!m.traceparent().isEmpty()) out.writeString(8, m.traceparent());
+    });
+  }
+
+  private static void writeArgs(CodedOutputStream out, int field, List<Arg> args)
+      throws IOException {
+    for (Arg a : args) {
+      writeMessage(out, field, encode(o -> {
+        o.writeString(1, a.key());
+        o.writeString(2, a.value());
+      }));
+    }
+  }
+
+  /** A MutateBatch of requests already encoded. */
+  static byte[] encodeBatch(List<byte[]> requests) {
+    return encode(out -> {
+      for (byte[] r : requests) writeMessage(out, 1, r);
+    });
+  }
+
+  static byte[] encode(AnswerBatch b) {
+    return encode(out -> {
+      for (Answer a : b.answers()) writeMessage(out, 1, encode(a));
+      if (b.after() != null) writeMessage(out, 2, encode(b.after()));
     });
   }
 
@@ -234,12 +279,7 @@ final class Wire {
     return encode(out -> {
       out.writeString(1, m.machineId());
       if (m.state() != 0) out.writeUInt32(2, m.state());
-      for (Arg a : m.args()) {
-        writeMessage(out, 3, encode(o -> {
-          o.writeString(1, a.key());
-          o.writeString(2, a.value());
-        }));
-      }
+      writeArgs(out, 3, m.args());
     });
   }
 
@@ -260,6 +300,8 @@ final class Wire {
       if (s != 0) out.writeEnum(1, s);
       if (!a.reason().isEmpty()) out.writeString(2, a.reason());
       if (a.after() != null) writeMessage(out, 3, encode(a.after()));
+      if (a.id() != 0) out.writeUInt64(4, a.id());
+      if (a.code() != 0) out.writeUInt32(5, a.code());
     });
   }
 
@@ -382,6 +424,8 @@ final class Wire {
     LongList states = new LongList();
     ErrorData[] error = {null};
     List<Arg> args = new ArrayList<>();
+    long[] callId = {0};
+    String[] trace = {""};
     read(bytes, "MutateRequest", (in, n, t) -> {
       switch (n) {
         case 1 -> id[0] = string(in, t, "MutateRequest", n);
@@ -401,6 +445,11 @@ final class Wire {
           }
           args.add(decodeArg(bytes(in, t, "MutateRequest", n)));
         }
+        case 7 -> {
+          expect(t, WireFormat.WIRETYPE_VARINT, "MutateRequest", n);
+          callId[0] = in.readUInt64();
+        }
+        case 8 -> trace[0] = string(in, t, "MutateRequest", n);
         default -> {
           return false;
         }
@@ -416,7 +465,8 @@ final class Wire {
     };
     int[] s = states.toIndexes("MutateRequest.states");
     if (s.length == 0) throw new DecodeException("MutateRequest: no states");
-    return new MutateRequest(id[0], k, s, toggle[0], error[0], List.copyOf(args));
+    return new MutateRequest(id[0], k, s, toggle[0], error[0], List.copyOf(args), callId[0],
+        trace[0]);
   }
 
   static WhenArgsRequest decodeWhenArgs(byte[] bytes) throws DecodeException {
@@ -643,6 +693,8 @@ final class Wire {
     int[] status = {0};
     String[] reason = {""};
     Clock[] after = {null};
+    long[] callId = {0};
+    long[] code = {0};
     read(bytes, "Answer", (in, n, t) -> {
       switch (n) {
         case 1 -> {
@@ -651,6 +703,14 @@ final class Wire {
         }
         case 2 -> reason[0] = string(in, t, "Answer", n);
         case 3 -> after[0] = decodeClock(bytes(in, t, "Answer", n));
+        case 4 -> {
+          expect(t, WireFormat.WIRETYPE_VARINT, "Answer", n);
+          callId[0] = in.readUInt64();
+        }
+        case 5 -> {
+          expect(t, WireFormat.WIRETYPE_VARINT, "Answer", n);
+          code[0] = in.readUInt32() & 0xffffffffL;
+        }
         default -> {
           return false;
         }
@@ -663,6 +723,43 @@ final class Wire {
       case 2 -> Status.QUEUED;
       default -> throw new DecodeException("Answer: unknown status " + status[0]);
     };
-    return new Answer(s, reason[0], after[0]);
+    if (code[0] > 16) throw new DecodeException("Answer: unknown status code " + code[0]);
+    return new Answer(s, reason[0], after[0], callId[0], (int) code[0]);
+  }
+
+  /** A MutateBatch: one to {@link #MAX_BATCH} requests, each numbered. */
+  static List<MutateRequest> decodeBatch(byte[] bytes) throws DecodeException {
+    List<MutateRequest> out = new ArrayList<>();
+    read(bytes, "MutateBatch", (in, n, t) -> {
+      if (n != 1) return false;
+      if (out.size() == MAX_BATCH) {
+        throw new DecodeException("MutateBatch: more than " + MAX_BATCH + " mutations");
+      }
+      out.add(decodeMutate(bytes(in, t, "MutateBatch", n)));
+      return true;
+    });
+    if (out.isEmpty()) throw new DecodeException("MutateBatch: no mutations");
+    return out;
+  }
+
+  static AnswerBatch decodeAnswerBatch(byte[] bytes) throws DecodeException {
+    List<Answer> answers = new ArrayList<>();
+    Clock[] after = {null};
+    read(bytes, "AnswerBatch", (in, n, t) -> {
+      switch (n) {
+        case 1 -> {
+          if (answers.size() == MAX_BATCH) {
+            throw new DecodeException("AnswerBatch: more than " + MAX_BATCH + " answers");
+          }
+          answers.add(decodeAnswer(bytes(in, t, "AnswerBatch", n)));
+        }
+        case 2 -> after[0] = decodeClock(bytes(in, t, "AnswerBatch", n));
+        default -> {
+          return false;
+        }
+      }
+      return true;
+    });
+    return new AnswerBatch(List.copyOf(answers), after[0]);
   }
 }
