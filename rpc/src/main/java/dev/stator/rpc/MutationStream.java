@@ -31,11 +31,13 @@ final class MutationStream {
    * cancels it when it closes. A stream that ended is never used again.
    * Callers (any thread): submit() takes a window permit (at most `window` mutations between
    * being sent and their final answer), registers the pending mutation under the next id, puts
-   * its bytes in the outbox and, if no other thread is writing, becomes the writer: it sends
-   * what is in the outbox as batches (ClientCall.sendMessage is not thread-safe, so one writer
-   * at a time, by a CAS on `writing`, re-checked after release so nothing is stranded).
-   * Mutations submitted while another thread writes go in that thread's next batch: the more
-   * callers, the larger the batches.
+   * its bytes in the outbox and, if no other thread is writing and fewer than UNANSWERED
+   * batches await their answer, becomes the writer: it sends what is in the outbox as batches
+   * (ClientCall.sendMessage is not thread-safe, so one writer at a time, by a CAS on `writing`,
+   * re-checked after release so nothing is stranded). The listener, after each batch's
+   * answer, writes too. No mutation is stranded in the outbox: a submitter adds, then reads
+   * `answered`; the listener writes `answered`, then reads the outbox (both volatile), so one
+   * of them sees the other and writes.
    * Answers: gRPC's listener callbacks, one at a time: the batch's clock advances the mirror
    * first (read-your-writes: a caller woken by its answer sees at least the state right after
    * its mutation), then each answer completes its pending mutation's first future (EXECUTED,
@@ -50,6 +52,13 @@ final class MutationStream {
   /** Batches are cut at this many mutations or bytes, below the server's default limits. */
   private static final int BATCH_MUTATIONS = 256;
   private static final int BATCH_BYTES = 16 * 1024;
+  /**
+   * Batches sent and not yet answered, at most: while two are on their way, mutations wait in
+   * the outbox and go in the next batch when an answer comes, so the busier the stream, the
+   * larger its batches (one message per round trip instead of one per mutation); a lone
+   * mutation is sent at once.
+   */
+  private static final int UNANSWERED = 2;
 
   /** A mutation sent and not finally answered. */
   static final class Pending {
@@ -70,6 +79,8 @@ final class MutationStream {
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<byte[]> outbox = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean writing = new AtomicBoolean();
+  private volatile long sent; // batches sent; written by the writer
+  private volatile long answered; // the number of the last batch answered; by the listener
   private final AtomicLong ids = new AtomicLong();
   private volatile @Nullable Status ended;
 
@@ -118,25 +129,27 @@ final class MutationStream {
     return p;
   }
 
-  /** Sends what the outbox holds unless another thread is sending it. */
+  /**
+   * Sends what the outbox holds, unless another thread is sending or {@link #UNANSWERED}
+   * batches are already unanswered (then the answer that comes sends it).
+   */
   private void write() {
-    while (!outbox.isEmpty() && writing.compareAndSet(false, true)) {
+    while (!outbox.isEmpty() && sent - answered < UNANSWERED
+        && writing.compareAndSet(false, true)) {
       try {
-        List<byte[]> batch = new ArrayList<>();
-        int bytes = 0;
-        byte[] next;
-        while ((next = outbox.peek()) != null) {
-          if (!batch.isEmpty() && (batch.size() == BATCH_MUTATIONS
-              || bytes + next.length > BATCH_BYTES)) {
-            call.sendMessage(Wire.encodeBatch(batch));
-            batch = new ArrayList<>();
-            bytes = 0;
+        while (!outbox.isEmpty() && sent - answered < UNANSWERED && ended == null) {
+          List<byte[]> batch = new ArrayList<>();
+          int bytes = 0;
+          byte[] next;
+          while ((next = outbox.peek()) != null && batch.size() < BATCH_MUTATIONS
+              && (batch.isEmpty() || bytes + next.length <= BATCH_BYTES)) {
+            outbox.poll();
+            batch.add(next);
+            bytes += next.length + 3;
           }
-          outbox.poll();
-          batch.add(next);
-          bytes += next.length + 3;
+          sent++;
+          call.sendMessage(Wire.encodeBatch(batch));
         }
-        if (!batch.isEmpty() && ended == null) call.sendMessage(Wire.encodeBatch(batch));
       } catch (RuntimeException e) { // the call was closed meanwhile; onClose fails the rest
         outbox.clear();
       } finally {
@@ -191,6 +204,7 @@ final class MutationStream {
         call.cancel("bad answer from the server: " + e.getMessage(), e);
         return;
       }
+      if (b.batch() > 0) answered = b.batch();
       for (Wire.Answer a : b.answers()) {
         Pending p = pending.get(a.id());
         if (p == null) continue; // abandoned, or a QUEUED after its final answer
@@ -202,6 +216,7 @@ final class MutationStream {
         release(p);
         if (!p.first.complete(a)) p.outcome.complete(reply(a));
       }
+      write();
       call.request(1);
     }
 
@@ -210,6 +225,7 @@ final class MutationStream {
       Status s = status.isOk() ? Status.UNAVAILABLE.withDescription("the server ended the "
           + "Mutations stream") : status;
       ended = s;
+      outbox.clear();
       for (Pending p : List.copyOf(pending.values())) fail(p, s);
     }
   }

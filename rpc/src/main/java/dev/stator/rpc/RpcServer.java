@@ -77,8 +77,11 @@ public final class RpcServer implements AutoCloseable {
   /* Design.
    *
    * Transport: grpc-java with the Netty transport found by Grpc.newServerBuilderForPort; every
-   * call runs on the server's own virtual-thread executor (shut down in close(), so no pool
-   * thread outlives the server), and a mutation runs on that thread like any caller's.
+   * call runs on the server's own cached pool of platform threads (grpc's default kind; shut
+   * down in close(), so no pool thread outlives the server), and a mutation runs on that thread
+   * like any caller's. Not a virtual thread per task: Netty keeps a buffer cache per thread, and
+   * a fresh thread per callback paid for a fresh cache on every write (RpcBench: the server
+   * spent more time in Netty's allocator than in the machine).
    * Messages are bytes decoded by Wire (see Methods), so malformed input gets INVALID_ARGUMENT
    * from our decoder, which is fuzzed.
    * Authentication is a ServerInterceptor: the token's SHA-256 is compared with MessageDigest
@@ -120,8 +123,8 @@ public final class RpcServer implements AutoCloseable {
       }
       credentials = tls.build();
     }
-    this.executor = Executors.newThreadPerTaskExecutor(
-        Thread.ofVirtual().name("stator-rpc-call-", 0).factory());
+    this.executor = Executors.newCachedThreadPool(
+        Thread.ofPlatform().name("stator-rpc-call-", 0).daemon().factory());
     ServerServiceDefinition service = ServerServiceDefinition.builder(Methods.SERVICE)
         .addMethod(Methods.ATTACH, ServerCalls.asyncServerStreamingCall(this::attach))
         .addMethod(Methods.MUTATE, ServerCalls.asyncServerStreamingCall(this::mutate))
@@ -390,8 +393,9 @@ public final class RpcServer implements AutoCloseable {
 
   /**
    * One Mutations stream: batches of mutations of one machine (the first request's), run in
-   * order; one AnswerBatch per MutateBatch with the machine's clock after it, and one more per
-   * queued mutation when it is processed.
+   * order; one AnswerBatch per MutateBatch with the machine's clock after it and the batch's
+   * number (the client paces its batches by them), and one more per queued mutation when it is
+   * processed.
    *
    * <p>Threads: gRPC calls onNext, onCompleted, ready and cancelled one at a time on the
    * server's executor; a queued mutation's answer is sent from the machine's completion thread,
@@ -405,6 +409,7 @@ public final class RpcServer implements AutoCloseable {
     private final ServerCallStreamObserver<byte[]> out;
     private @Nullable ServedMachine<?> machine; // the stream's, set by its first request
     private boolean wanted; // callback thread: a batch is to be requested when ready
+    private long batches; // callback thread: MutateBatches answered
     private int queued; // guarded by this: queued mutations whose answer is not sent yet
     private boolean halfClosed; // guarded by this
     boolean ended; // guarded by this
@@ -440,14 +445,14 @@ public final class RpcServer implements AutoCloseable {
           }
           machine = m;
         } else if (!m.id.equals(r.machineId())) {
-          if (!answers.isEmpty()) send(new Wire.AnswerBatch(answers, clock(m.machine)));
+          if (!answers.isEmpty()) send(new Wire.AnswerBatch(answers, clock(m.machine), 0));
           fail(Status.INVALID_ARGUMENT.withDescription("a Mutations stream serves one machine, '"
               + m.id + "'; a request named '" + r.machineId() + "'"));
           return;
         }
         answers.add(runOne(m, r));
       }
-      send(new Wire.AnswerBatch(answers, clock(machine.machine)));
+      send(new Wire.AnswerBatch(answers, clock(machine.machine), ++batches));
       if (out.isReady()) {
         out.request(1);
       } else {
@@ -476,7 +481,7 @@ public final class RpcServer implements AutoCloseable {
                 null, r.id(), status.getCode().value());
         synchronized (this) {
           queued--;
-          send(new Wire.AnswerBatch(List.of(a), clock(m.machine)));
+          send(new Wire.AnswerBatch(List.of(a), clock(m.machine), 0));
           if (halfClosed && queued == 0) finish();
         }
       });

@@ -122,8 +122,12 @@ final class Wire {
     }
   }
 
-  /** Answers on a Mutations stream, and the machine's clock right after the last of them. */
-  record AnswerBatch(List<Answer> answers, @Nullable Clock after) {}
+  /**
+   * Answers on a Mutations stream, and the machine's clock right after the last of them;
+   * {@code batch} is the number of the MutateBatch answered (1 for the stream's first), 0 for
+   * the final answer of a queued mutation.
+   */
+  record AnswerBatch(List<Answer> answers, @Nullable Clock after, long batch) {}
 
   /** The most mutations in one MutateBatch. */
   static final int MAX_BATCH = 1024;
@@ -142,7 +146,7 @@ final class Wire {
   private static byte[] encode(Body body) {
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-      CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+      CodedOutputStream out = CodedOutputStream.newInstance(bytes, 64); // (default: 4 KiB each)
       body.write(out);
       out.flush();
       return bytes.toByteArray();
@@ -272,6 +276,7 @@ final class Wire {
     return encode(out -> {
       for (Answer a : b.answers()) writeMessage(out, 1, encode(a));
       if (b.after() != null) writeMessage(out, 2, encode(b.after()));
+      if (b.batch() != 0) out.writeUInt64(3, b.batch());
     });
   }
 
@@ -745,6 +750,7 @@ final class Wire {
   static AnswerBatch decodeAnswerBatch(byte[] bytes) throws DecodeException {
     List<Answer> answers = new ArrayList<>();
     Clock[] after = {null};
+    long[] batch = {0};
     read(bytes, "AnswerBatch", (in, n, t) -> {
       switch (n) {
         case 1 -> {
@@ -754,12 +760,16 @@ final class Wire {
           answers.add(decodeAnswer(bytes(in, t, "AnswerBatch", n)));
         }
         case 2 -> after[0] = decodeClock(bytes(in, t, "AnswerBatch", n));
+        case 3 -> {
+          expect(t, WireFormat.WIRETYPE_VARINT, "AnswerBatch", n);
+          batch[0] = in.readUInt64();
+        }
         default -> {
           return false;
         }
       }
       return true;
     });
-    return new AnswerBatch(List.copyOf(answers), after[0]);
+    return new AnswerBatch(List.copyOf(answers), after[0], batch[0]);
   }
 }
