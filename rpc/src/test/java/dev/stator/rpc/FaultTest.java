@@ -93,6 +93,15 @@ class FaultTest {
             io.grpc.Status.Code.UNAUTHENTICATED, "missing bearer token"),
         new Case("wrong token", "Mutate", valid, "wrong-token-0123456789",
             io.grpc.Status.Code.UNAUTHENTICATED, "invalid bearer token"),
+        new Case("malformed batch", "Mutations", new byte[] {0x0a, 0x05, 'a'}, OPERATOR,
+            io.grpc.Status.Code.INVALID_ARGUMENT, "malformed MutateBatch"),
+        new Case("empty batch", "Mutations", new byte[0], OPERATOR,
+            io.grpc.Status.Code.INVALID_ARGUMENT, "MutateBatch: no mutations"),
+        new Case("batch for an unknown machine", "Mutations",
+            Wire.encodeBatch(List.of(mutate("door-9", 0))), OPERATOR,
+            io.grpc.Status.Code.NOT_FOUND, "unknown machine 'door-9'"),
+        new Case("batch with a wrong token", "Mutations", Wire.encodeBatch(List.of(valid)),
+            "wrong-token-0123456789", io.grpc.Status.Code.UNAUTHENTICATED, "invalid bearer token"),
         new Case("malformed attach", "Attach", new byte[] {0x0a, 0x05, 'a'}, OPERATOR,
             io.grpc.Status.Code.INVALID_ARGUMENT, "malformed AttachRequest"),
         new Case("unknown method", "Nope", valid, OPERATOR,
@@ -104,6 +113,19 @@ class FaultTest {
       assertThat(r.messages()).as(c.name).isEmpty();
       assertThat(door.snapshot()).as(c.name).isEqualTo(before);
     }
+    // on a Mutations stream a refused mutation is answered CANCELED with the status code, and
+    // the stream goes on; a request for a second machine ends it, after the answers so far
+    Fixture.Raw two = Fixture.call(port, "Mutations", Wire.encodeBatch(List.of(
+        mutate("door-1", 9), mutate("door-2", 0))), OPERATOR);
+    assertThat(two.status().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+    assertThat(two.status().getDescription()).contains("serves one machine, 'door-1'");
+    Wire.AnswerBatch refused = Wire.decodeAnswerBatch(two.messages().get(0));
+    assertThat(refused.answers()).singleElement().satisfies(a -> {
+      assertThat(a.status()).isEqualTo(Status.CANCELED);
+      assertThat(a.code()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT.value());
+      assertThat(a.reason()).contains("unknown state index 9");
+    });
+    assertThat(door.snapshot()).isEqualTo(before);
     // the valid request still works afterwards
     Fixture.Raw ok = Fixture.call(port, "Mutate", valid, OPERATOR);
     assertThat(ok.status().isOk()).isTrue();

@@ -216,6 +216,62 @@ class RemoteMachineTest {
   }
 
   @Test
+  void pipelinedMutationsReturnQueuedAtOnceAndTheirTicketsCompleteWithTheServersOutcome()
+      throws Exception {
+    try (RpcClient pipelined = RpcClient.builder().target("localhost", server.port()).plaintext()
+        .token(OPERATOR).pipelined().window(64).build();
+        RpcClient limited = RpcClient.builder().target("localhost", server.port()).plaintext()
+        .token(LIMITED).pipelined().build()) {
+      RemoteMachine<Door> remote = pipelined.attach("door-1", SCHEMA);
+      Fixture.connected(remote);
+      Machine<Door> m = remote.machine();
+      long before = door.tick(Door.Open);
+      int n = 2_000; // far beyond the window: callers wait for slots, nothing is refused
+      List<Result> results = new java.util.ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        Result r = m.toggle(Door.Open);
+        assertThat(r.status()).isEqualTo(Status.QUEUED);
+        results.add(r);
+      }
+      for (Result r : results) assertThat(r.await(Duration.ofSeconds(10))).isEqualTo(Status.EXECUTED);
+      assertThat(door.tick(Door.Open) - before).as("every toggle ran once, in order")
+          .isEqualTo(n);
+      assertThat(m.tick(Door.Open)).as("the mirror read its writes").isEqualTo(door.tick(Door.Open));
+
+      RemoteMachine<Door> limitedRemote = limited.attach("door-1", SCHEMA);
+      Fixture.connected(limitedRemote);
+      Result refused = limitedRemote.machine().add(Door.Locked, Args.of(WHO, "admin"));
+      assertThat(refused.status()).isEqualTo(Status.QUEUED);
+      assertThat(refused.await(Duration.ofSeconds(5))).isEqualTo(Status.CANCELED);
+      assertThat(refused.reason()).contains("refused by the server: PERMISSION_DENIED")
+          .contains("[Locked]");
+      assertThat(door.is(Door.Locked)).isFalse();
+    }
+  }
+
+  @Test
+  void mutationsFromManyThreadsShareOneStreamAndEachGetsItsOwnAnswer() throws Exception {
+    RemoteMachine<Door> remote = client.attach("door-1", SCHEMA);
+    Fixture.connected(remote);
+    Machine<Door> m = remote.machine();
+    long before = door.tick(Door.Open);
+    int threads = 8;
+    int each = 500;
+    List<Thread> ts = new java.util.ArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger executed = new java.util.concurrent.atomic.AtomicInteger();
+    for (int t = 0; t < threads; t++) {
+      ts.add(Thread.ofVirtual().start(() -> {
+        for (int i = 0; i < each; i++) {
+          if (m.toggle(Door.Open).executed()) executed.incrementAndGet();
+        }
+      }));
+    }
+    for (Thread t : ts) t.join();
+    assertThat(executed.get()).isEqualTo(threads * each);
+    assertThat(door.tick(Door.Open) - before).isEqualTo(threads * each);
+  }
+
+  @Test
   void aReadOnlyClientCanMirrorButNotMutate() throws Exception {
     try (RpcClient viewer = Fixture.client(server, VIEWER)) {
       RemoteMachine<Door> remote = viewer.attach("door-1", SCHEMA);

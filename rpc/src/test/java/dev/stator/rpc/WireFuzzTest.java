@@ -1,6 +1,7 @@
 package dev.stator.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stator.MutationKind;
 import dev.stator.Status;
@@ -13,6 +14,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
 
 /**
  * The server's decoding, fuzzed: any byte string either decodes into a message or is refused
@@ -24,7 +26,8 @@ class WireFuzzTest {
   /** Decodes with every decoder; fails on anything but success or a DecodeException. */
   private static void decodeAll(byte[] bytes) {
     List<Decoder> decoders = List.of(Wire::decodeMutate, Wire::decodeAttach, Wire::decodeUpdate,
-        Wire::decodeAnswer, Wire::decodeClock);
+        Wire::decodeAnswer, Wire::decodeClock, Wire::decodeBatch, Wire::decodeAnswerBatch,
+        Wire::decodeWhenArgs, Wire::decodeWaited);
     for (Decoder d : decoders) {
       try {
         d.decode(bytes);
@@ -54,6 +57,44 @@ class WireFuzzTest {
       bad[Math.floorMod(damage[1], bad.length)] ^= (byte) (1 << (damage[2] & 7));
     }
     decodeAll(bad);
+  }
+
+  @Property(tries = 10_000)
+  void damagedBatchesDecodeOrAreRefused(@ForAll("requests") Wire.MutateRequest r,
+      @ForAll("damage") int[] damage) {
+    Wire.MutateRequest numbered = new Wire.MutateRequest(r.machineId(), r.kind(), r.states(),
+        r.toggle(), r.error(), r.args(), 1 + Math.floorMod(damage[2], 1000), "");
+    byte[] bytes = Wire.encodeBatch(List.of(Wire.encode(numbered), Wire.encode(numbered)));
+    byte[] bad = damage[0] % 2 == 0 ? Arrays.copyOf(bytes, Math.floorMod(damage[1], bytes.length))
+        : bytes.clone();
+    if (damage[0] % 2 != 0) {
+      bad[Math.floorMod(damage[1], bad.length)] ^= (byte) (1 << (damage[2] & 7));
+    }
+    decodeAll(bad);
+  }
+
+  @Property(tries = 1_000)
+  void batchesRoundTripWithTheirIds(@ForAll("requests") Wire.MutateRequest r) throws Exception {
+    Wire.MutateRequest numbered = new Wire.MutateRequest(r.machineId(), r.kind(), r.states(),
+        r.toggle(), r.error(), r.args(), 7, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    List<Wire.MutateRequest> back = Wire.decodeBatch(Wire.encodeBatch(List.of(
+        Wire.encode(numbered), Wire.encode(r))));
+    assertThat(back).hasSize(2);
+    assertThat(back.get(0).id()).isEqualTo(7);
+    assertThat(back.get(0).traceparent()).isEqualTo(numbered.traceparent());
+    assertThat(back.get(0).states()).isEqualTo(r.states());
+    assertThat(back.get(1).id()).isZero();
+  }
+
+  @Test
+  void anEmptyOrOversizedBatchIsRefused() {
+    assertThatThrownBy(() -> Wire.decodeBatch(new byte[0]))
+        .hasMessageContaining("MutateBatch: no mutations");
+    byte[] one = Wire.encode(new Wire.MutateRequest("m", MutationKind.ADD, new int[] {0}, false,
+        null, List.of()));
+    List<byte[]> many = java.util.Collections.nCopies(Wire.MAX_BATCH + 1, one);
+    assertThatThrownBy(() -> Wire.decodeBatch(Wire.encodeBatch(many)))
+        .hasMessageContaining("more than " + Wire.MAX_BATCH + " mutations");
   }
 
   @Property(tries = 2_000)
@@ -92,6 +133,12 @@ class WireFuzzTest {
     Wire.Answer a = Wire.decodeAnswer(Wire.encode(new Wire.Answer(s, reason, null)));
     assertThat(a.status()).isEqualTo(s);
     assertThat(a.reason()).isEqualTo(reason);
+    Wire.AnswerBatch b = Wire.decodeAnswerBatch(Wire.encode(new Wire.AnswerBatch(List.of(
+        new Wire.Answer(s, reason, null, 42, 7)), Wire.Clock.full(1, new long[] {1, 0}, 3), 5)));
+    assertThat(b.batch()).isEqualTo(5);
+    assertThat(b.answers().get(0).id()).isEqualTo(42);
+    assertThat(b.answers().get(0).code()).isEqualTo(7);
+    assertThat(b.after().ticks()).containsExactly(1, 0);
   }
 
   @Provide
