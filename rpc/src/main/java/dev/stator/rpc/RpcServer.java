@@ -97,6 +97,8 @@ public final class RpcServer implements AutoCloseable {
   private final ExecutorService executor;
   private final Map<String, ServedMachine<?>> machines;
   private final Object streamsLock = new Object(); // notified when a stream opens or ends
+  private final java.util.Set<MutationsCall> mutationCalls =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final List<Client> clients;
   private final int maxStreamsPerClient;
   private final Duration shutdownGrace;
@@ -195,6 +197,7 @@ public final class RpcServer implements AutoCloseable {
   @Override
   public void close() {
     server.shutdown();
+    for (MutationsCall c : mutationCalls) c.serverClosing();
     boolean interrupted = false;
     for (ServedMachine<?> m : machines.values()) {
       try {
@@ -387,6 +390,7 @@ public final class RpcServer implements AutoCloseable {
       return call;
     }
     call.counted = true;
+    mutationCalls.add(call);
     out.request(1);
     return call;
   }
@@ -412,6 +416,7 @@ public final class RpcServer implements AutoCloseable {
     private long batches; // callback thread: MutateBatches answered
     private int queued; // guarded by this: queued mutations whose answer is not sent yet
     private boolean halfClosed; // guarded by this
+    private boolean closing; // guarded by this: the server is closing
     boolean ended; // guarded by this
     boolean counted;
 
@@ -423,6 +428,12 @@ public final class RpcServer implements AutoCloseable {
 
     @Override
     public void onNext(byte[] bytes) {
+      synchronized (this) {
+        if (closing) {
+          fail(SHUTTING_DOWN);
+          return;
+        }
+      }
       List<Wire.MutateRequest> batch;
       try {
         batch = Wire.decodeBatch(bytes);
@@ -482,6 +493,7 @@ public final class RpcServer implements AutoCloseable {
         synchronized (this) {
           queued--;
           send(new Wire.AnswerBatch(List.of(a), clock(m.machine), 0));
+          if (queued == 0 && closing) fail(SHUTTING_DOWN);
           if (halfClosed && queued == 0) finish();
         }
       });
@@ -523,7 +535,17 @@ public final class RpcServer implements AutoCloseable {
       if (counted) {
         counted = false;
         client.mutationStreams.decrementAndGet();
+        mutationCalls.remove(this);
       }
+    }
+
+    /**
+     * The server is closing: ends the stream with UNAVAILABLE once its queued mutations are
+     * answered (within the shutdown grace); batches that come meanwhile do not run.
+     */
+    synchronized void serverClosing() {
+      closing = true;
+      if (queued == 0) fail(SHUTTING_DOWN);
     }
 
     void ready() {
@@ -597,6 +619,8 @@ public final class RpcServer implements AutoCloseable {
 
 
   private static final Context.Key<String> TRACE = Context.key("stator-rpc-traceparent");
+  private static final Status SHUTTING_DOWN = Status.UNAVAILABLE.withDescription(
+      "the server is shutting down");
 
   /** Resolves the bearer token to a client, or closes the call with UNAUTHENTICATED. */
   private final class Authenticator implements ServerInterceptor {

@@ -197,6 +197,21 @@ class FaultTest {
   }
 
   @Test
+  void closingTheServerEndsIdleMutationStreamsWithoutWaitingForTheGrace() throws Exception {
+    Machine<Door> door = closing(Fixture.door("door-1"));
+    RpcServer server = closing(Fixture.server(door).shutdownGrace(Duration.ofMinutes(5))
+        .start());
+    RpcClient client = closing(Fixture.client(server, OPERATOR));
+    RemoteMachine<Door> remote = client.attach("door-1", SCHEMA);
+    Fixture.connected(remote);
+    assertThat(remote.machine().add(Door.Closed).executed()).isTrue(); // opens the stream
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofMinutes(1),
+        server::close, "close waited for the idle Mutations stream's grace");
+    remote.connection().when(Connection.ErrNetwork).await(Duration.ofSeconds(10));
+    assertThat(remote.machine().add(Door.Open).reason()).contains("not connected");
+  }
+
+  @Test
   void aNetworkDropDuringAQueuedMutationFailsItsTicketAsUnknown() throws Exception {
     CountDownLatch inHandler = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
