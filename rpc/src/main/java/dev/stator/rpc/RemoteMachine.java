@@ -64,8 +64,9 @@ public final class RemoteMachine<S> implements AutoCloseable {
    * Stream state: `streamTicks` is the last full clock of this stream (deltas apply to it); the
    * mirror takes a stream update through advance() (never back), except the first clock of a
    * stream, which resyncs (a restarted server may have smaller clocks).
-   * Mutations: one Mutate call each, its first answer awaited for callTimeout; a QUEUED answer's
-   * final answer completes the ticket's future. */
+   * Mutations: all on one MutationStream (opened by the first mutation, and again after one
+   * ended; cancelled on close), see its design; a synchronous caller waits for its first answer
+   * for callTimeout, a pipelined one gets QUEUED with the final answer's future at once. */
 
   private final RpcClient client;
   private final String id;
