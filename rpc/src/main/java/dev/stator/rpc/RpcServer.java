@@ -247,29 +247,50 @@ public final class RpcServer implements AutoCloseable {
   // ------------------------------------------------------------------ calls
 
   private @Nullable ServedMachine<?> find(String id, Client client, StreamObserver<byte[]> out) {
-    ServedMachine<?> m = machines.get(id);
-    if (m == null || client.grant(id) == null) {
-      // the same answer for an id that does not exist and one not granted would hide which ids
-      // exist; we say which, since every caller here is authenticated
-      out.onError((m == null
-          ? Status.NOT_FOUND.withDescription("unknown machine '" + id + "'")
-          : Status.PERMISSION_DENIED.withDescription("client '" + client.name
-              + "' has no grant for machine '" + id + "'")).asRuntimeException());
+    Status refused = refusal(id, client);
+    if (refused != null) {
+      out.onError(refused.asRuntimeException());
       return null;
     }
-    return m;
+    return machines.get(id);
+  }
+
+  /**
+   * NOT_FOUND or PERMISSION_DENIED if the client may not use machine {@code id}; null if it may.
+   * The same answer for both would hide which ids exist; we say which, since every caller here
+   * is authenticated.
+   */
+  private @Nullable Status refusal(String id, Client client) {
+    if (!machines.containsKey(id)) {
+      return Status.NOT_FOUND.withDescription("unknown machine '" + id + "'");
+    }
+    if (client.grant(id) == null) {
+      return Status.PERMISSION_DENIED.withDescription("client '" + client.name
+          + "' has no grant for machine '" + id + "'");
+    }
+    return null;
+  }
+
+  /** A request's decoder. */
+  private interface Decoder<T> {
+    T decode(byte[] bytes) throws Wire.DecodeException;
+  }
+
+  /** The decoded request, or null after ending the call with INVALID_ARGUMENT. */
+  private static <T> @Nullable T decode(byte[] request, Decoder<T> decoder,
+      StreamObserver<byte[]> out) {
+    try {
+      return decoder.decode(request);
+    } catch (Wire.DecodeException e) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return null;
+    }
   }
 
   private void attach(byte[] request, StreamObserver<byte[]> observer) {
     Client client = CLIENT.get();
-    Wire.AttachRequest r;
-    try {
-      r = Wire.decodeAttach(request);
-    } catch (Wire.DecodeException e) {
-      observer.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
-          .asRuntimeException());
-      return;
-    }
+    Wire.AttachRequest r = decode(request, Wire::decodeAttach, observer);
+    if (r == null) return;
     ServedMachine<?> m = find(r.machineId(), client, observer);
     if (m == null) return;
     Schema<?> schema = m.machine.schema();
@@ -293,13 +314,8 @@ public final class RpcServer implements AutoCloseable {
 
   private void mutate(byte[] request, StreamObserver<byte[]> out) {
     Client client = CLIENT.get();
-    Wire.MutateRequest r;
-    try {
-      r = Wire.decodeMutate(request);
-    } catch (Wire.DecodeException e) {
-      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-      return;
-    }
+    Wire.MutateRequest r = decode(request, Wire::decodeMutate, out);
+    if (r == null) return;
     ServedMachine<?> m = find(r.machineId(), client, out);
     if (m == null) return;
     Result result;
@@ -445,15 +461,12 @@ public final class RpcServer implements AutoCloseable {
       for (Wire.MutateRequest r : batch) {
         ServedMachine<?> m = machine;
         if (m == null) {
-          m = machines.get(r.machineId());
-          String refused = m == null ? "unknown machine '" + r.machineId() + "'"
-              : client.grant(r.machineId()) == null ? "client '" + client.name
-                  + "' has no grant for machine '" + r.machineId() + "'" : null;
+          Status refused = refusal(r.machineId(), client);
           if (refused != null) {
-            fail((m == null ? Status.NOT_FOUND : Status.PERMISSION_DENIED)
-                .withDescription(refused));
+            fail(refused);
             return;
           }
+          m = machines.get(r.machineId());
           machine = m;
         } else if (!m.id.equals(r.machineId())) {
           if (!answers.isEmpty()) send(new Wire.AnswerBatch(answers, clock(m.machine), 0));
@@ -580,14 +593,8 @@ public final class RpcServer implements AutoCloseable {
    */
   private void whenArgs(byte[] request, StreamObserver<byte[]> observer) {
     Client client = CLIENT.get();
-    Wire.WhenArgsRequest r;
-    try {
-      r = Wire.decodeWhenArgs(request);
-    } catch (Wire.DecodeException e) {
-      observer.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
-          .asRuntimeException());
-      return;
-    }
+    Wire.WhenArgsRequest r = decode(request, Wire::decodeWhenArgs, observer);
+    if (r == null) return;
     ServedMachine<?> m = find(r.machineId(), client, observer);
     if (m == null) return;
     dev.stator.Wait w;
